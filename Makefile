@@ -1,0 +1,112 @@
+# Makefile -- builds the one `aftershock` binary, its tests and benchmarks.
+#
+#   make            build ./aftershock
+#   make deps       install the Debian packages the project needs (as root;
+#                   otherwise prints the apt-get line)
+#   make demo       deps + build + embedded PostgreSQL + bundled data + report
+#   make test       deps + build + the whole test suite ("N passed, N failed")
+#   make SAN=1 ...  the same with -fsanitize=address,undefined (build-san/)
+#   make bench      the benchmarks in bench/
+#
+# Every .c file under common/ ingest/ analytics/ model/ reports/ goes into
+# libaftershock.a; cli/*.c make the front end; tests/test_*.c each become one
+# cmocka test program.  The CUDA core (model/cuda/*.cu) is built when nvcc is
+# present, unless CUDA=0.
+
+CC      ?= gcc
+PKGS    := libcurl jansson libpq xlsxwriter libxml-2.0 openblas lapacke
+SAN     ?= 0
+BUILD   := $(if $(filter 1,$(SAN)),build-san,build)
+
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -I.
+ifeq ($(SAN),1)
+CFLAGS_OPT := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS_SAN := -fsanitize=address,undefined
+else
+CFLAGS_OPT := -O2
+LDFLAGS_SAN :=
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS  += $(CFLAGS_BASE) $(CFLAGS_OPT) $(PKG_CFLAGS)
+LDLIBS  += $(PKG_LIBS) -lm -lpthread
+LDFLAGS += $(LDFLAGS_SAN)
+
+# --- CUDA (optional) --------------------------------------------------------
+NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+CUDA    ?= $(if $(NVCC),1,0)
+CU_SRC  := $(wildcard model/cuda/*.cu)
+ifeq ($(CUDA),1)
+ifneq ($(CU_SRC),)
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+CFLAGS  += -DAS_HAVE_CUDA
+CU_OBJ  := $(patsubst %.cu,$(BUILD)/obj/%.o,$(CU_SRC))
+LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcublas -lcudart -Wl,-rpath,$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/targets/x86_64-linux/lib -lstdc++
+endif
+endif
+NVCCFLAGS ?= -O2 -I. -std=c++17 -arch=sm_90 -Xcompiler -Wall
+
+# --- sources ----------------------------------------------------------------
+LIB_SRC  := $(wildcard common/*.c ingest/*.c analytics/*.c model/*.c reports/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+BENCH_SRC:= $(wildcard bench/*.c)
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(CU_OBJ)
+CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
+SUP_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT))
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+LIB      := $(BUILD)/libaftershock.a
+BIN      := $(if $(filter 1,$(SAN)),$(BUILD)/aftershock,aftershock)
+
+.PHONY: all deps demo test check bench clean model
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(SUP_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP $(LDFLAGS) -o $@ $< $(SUP_OBJ) $(LIB) $(LDLIBS) -lcmocka
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+deps:
+	@sh .ci/deps
+
+tests: $(BIN) $(TEST_BIN)
+
+test: deps
+	@$(MAKE) --no-print-directory tests
+	@AFTERSHOCK_BIN=$(abspath $(BIN)) TEST_BUILD=$(BUILD) sh tests/run.sh
+
+check: test
+
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	./$(BIN) demo
+
+bench: $(BIN) $(BENCH_BIN)
+	@sh bench/run.sh
+
+clean:
+	rm -rf build build-san aftershock
+
+-include $(shell find build build-san -name '*.d' 2>/dev/null)
