@@ -54,7 +54,10 @@ TEST_SRC := $(wildcard tests/test_*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
-LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(CU_OBJ)
+SQL_SRC  := $(sort $(wildcard sql/[0-9]*.sql))
+GEN_MIG  := $(BUILD)/gen/migrations.c
+
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(CU_OBJ) $(BUILD)/obj/gen/migrations.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 SUP_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -72,6 +75,15 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c $< -o $@
+
+# The migrations travel inside the binary (see sql/embed.sh).
+$(GEN_MIG): $(SQL_SRC) sql/embed.sh
+	@mkdir -p $(dir $@)
+	sh sql/embed.sh $@ $(SQL_SRC)
+
+$(BUILD)/obj/gen/migrations.o: $(GEN_MIG)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
