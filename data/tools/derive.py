@@ -110,7 +110,7 @@ def derive_prices(shared, out_dir):
         for a, b in zip(rows[t], rows[t][1:]):
             if a[0] == b[0]:
                 raise DeriveError(f"{PANEL}: {t} {a[0]}: date given twice")
-        name = t.lstrip("^") + ".csv"  # '^' is awkward in file names and URLs
+        name = t + ".csv"  # file named as the ticker, so a {ticker}.csv URL template finds every file
         buf = io.StringIO(newline="")
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"])
