@@ -650,8 +650,9 @@ as_err tokenizer_decode(char *buf, size_t cap, size_t *len, const tokenizer *t,
                         const int32_t *ids, int n_ids, unsigned flags)
 {
     size_t used = 0;
-    /* llama.cpp's detokenize: the space SPM put in front goes again, unless
-     * a BOS the caller keeps comes first. */
+    /* llama.cpp's detokenize: the space SPM put in front of the first word
+     * goes again, taken off the first token only (whatever it is), and not
+     * at all when a BOS is dropped first. */
     int strip = t->add_space_prefix;
     if ((flags & TOKENIZER_ADD_SPECIAL) && t->add_bos && n_ids > 0 && ids[0] == t->bos) {
         strip = 0;
@@ -667,8 +668,7 @@ as_err tokenizer_decode(char *buf, size_t cap, size_t *len, const tokenizer *t,
             p++;
             pl--;
         }
-        if (pl > 0)
-            strip = 0;
+        strip = 0;
         if (used + pl < cap)
             memcpy(buf + used, p, pl);
         used += pl;

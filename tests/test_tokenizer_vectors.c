@@ -5,6 +5,7 @@
  * "\n__ggml_vocab_test__\n" line, one line of space-separated ids per
  * input, encoded without BOS and without parsing special tokens), and the
  * prompt ids llama.cpp printed in ../shared/models/reference-outputs.md.
+ * Each case is also decoded back and must give its input again.
  * Ids are integers: they must match exactly, no tolerance.
  * Skips, saying why, when ../shared (AS_SHARED_DIR) is absent.
  */
@@ -80,7 +81,10 @@ static void run_vectors(const char *name)
     size_t inp_len, out_len;
     static const char sep[] = "\n__ggml_vocab_test__\n";
     int32_t *ids = malloc(65536 * sizeof *ids);
+    char *text_back = malloc(65536);
+    int round_trip_failed = 0;
     assert_non_null(ids);
+    assert_non_null(text_back);
 
     NEED_SHARED();
     snprintf(rel, sizeof rel, "vocab/ggml-vocab-%s.gguf", name);
@@ -117,6 +121,14 @@ static void run_vectors(const char *name)
         assert_true(*p == '\0');   /* nothing but ids on the line */
         if (k != n)
             ok = 0;
+        /* and back: the pieces spell the input again, byte for byte (the
+         * inputs are valid UTF-8 and every byte has a token) */
+        size_t dlen = 0;
+        assert_int_equal(tokenizer_decode(text_back, 65536, &dlen, t, ids, n, 0), AS_OK);
+        if (dlen != len || memcmp(text_back, in_at, len) != 0) {
+            printf("%s case %d: decodes to '%s'\n", name, cases + 1, text_back);
+            round_trip_failed++;
+        }
         cases++;
         passed += ok;
         if (!ok) {
@@ -134,6 +146,8 @@ static void run_vectors(const char *name)
     printf("%s: %d/%d cases match llama.cpp\n", name, passed, cases);
     assert_true(cases > 40);
     assert_int_equal(passed, cases);
+    assert_int_equal(round_trip_failed, 0);
+    free(text_back);
     free(inp);
     free(out);
     free(ids);
