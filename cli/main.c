@@ -27,6 +27,7 @@ struct command {
 
 /* Keep in the order of the data's journey; `help` prints it as is. */
 static const struct command commands[] = {
+    {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
 
