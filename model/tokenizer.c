@@ -369,6 +369,22 @@ static void eog_build(tokenizer *t)
             t->eog[ids[i]] = 1;
 }
 
+/* See spm_word_split in tokenizer_impl.h. */
+static int spm_words_independent(const tokenizer *t)
+{
+    for (int32_t id = 0; id < t->n_vocab; id++) {
+        const char *p = t->text + t->off[id], *end = p + t->len[id];
+        for (const char *q = p + 1; q + 3 <= end; q++) {
+            q = memmem(q, (size_t)(end - q), "\xe2\x96\x81", 3);
+            if (!q)
+                break;
+            if (q - p < 3 || memcmp(q - 3, "\xe2\x96\x81", 3) != 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
 static as_err check_id(const tokenizer_desc *d, const char *field, int32_t id)
 {
     if (id < -1 || (id >= 0 && (size_t)id >= d->n_tokens))
@@ -490,6 +506,8 @@ as_err tokenizer_new(tokenizer **out, const tokenizer_desc *d)
         }
         t->byte_token[b] = (id >= 0 && id < t->n_vocab) ? id : -1;
     }
+    if (t->kind == TOK_SPM)
+        t->spm_word_split = spm_words_independent(t);
     if ((err = specials_build(t)) != AS_OK || (err = pieces_build(t, d)) != AS_OK)
         goto fail;
     eog_build(t);

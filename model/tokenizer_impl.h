@@ -46,6 +46,11 @@ struct tokenizer {
     int32_t bos, eos, unk, eot, eom, pad;
     int add_bos, add_eos, add_space_prefix;
     int ignore_merges;        /* llama-bpe: a word that is a token stays whole */
+    /* SPM: no token has a "▁" right after another character.  Every merged
+     * symbol is a token, so then no symbol can span the point before a "▁"
+     * that follows a non-"▁" symbol, and the text may be merged word by word
+     * with the same result as one queue over all of it. */
+    int spm_word_split;
 
     int32_t *special;         /* token ids cut out before tokenizing, longest first */
     int32_t n_special;

@@ -22,6 +22,7 @@
 
 #include "model/gguf.h"
 #include "model/tokenizer.h"
+#include "model/tokenizer_impl.h"
 
 static char models_dir[4096];
 
@@ -233,6 +234,42 @@ static void test_reference_prompts(void **state)
                  394, 261, 370, 432, 352, 266, 268, 388, 426, 317, 391, 266, 267);
 }
 
+/* SPM merges word by word when the vocabulary allows it (spm_word_split in
+ * tokenizer_impl.h); llama.cpp runs one queue over the whole text.  Both
+ * must give the same ids: every test input at once, and the inputs glued
+ * together many times (spaces, newlines, CJK, emoji, byte fallback). */
+static void test_spm_word_split_same_ids(void **state)
+{
+    (void)state;
+    char path[4400];
+    size_t len;
+    NEED_SHARED();
+    tokenizer *t = load("vocab/ggml-vocab-llama-spm.gguf");
+    assert_true(t->spm_word_split);   /* Llama 2's vocabulary allows it */
+    snprintf(path, sizeof path, "%s/vocab/ggml-vocab-llama-spm.gguf.inp", models_dir);
+    char *inp = slurp(path, &len);
+    size_t big_len = 20 * len;
+    char *big = malloc(big_len);
+    assert_non_null(big);
+    for (int i = 0; i < 20; i++)
+        memcpy(big + (size_t)i * len, inp, len);
+    int max = (int)big_len + 16, n_split = 0, n_whole = 0;
+    int32_t *a = malloc((size_t)max * sizeof *a), *b = malloc((size_t)max * sizeof *b);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_int_equal(tokenizer_encode(a, max, &n_split, t, big, big_len, TOKENIZER_ADD_SPECIAL), AS_OK);
+    t->spm_word_split = 0;
+    assert_int_equal(tokenizer_encode(b, max, &n_whole, t, big, big_len, TOKENIZER_ADD_SPECIAL), AS_OK);
+    assert_int_equal(n_split, n_whole);
+    assert_memory_equal(a, b, (size_t)n_split * sizeof *a);
+    printf("llama-spm: %zu bytes, %d ids, the same word by word and whole\n", big_len, n_split);
+    free(a);
+    free(b);
+    free(big);
+    free(inp);
+    tokenizer_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_vectors_qwen2),
         cmocka_unit_test(test_reference_hello),
         cmocka_unit_test(test_reference_prompts),
+        cmocka_unit_test(test_spm_word_split_same_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
