@@ -29,6 +29,7 @@ struct command {
 static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
+    {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
 
