@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
+    {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
 
