@@ -15,6 +15,7 @@
  */
 #include "ingest/parse.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,10 +96,19 @@ static const char *row_problem(const struct price_row *r)
     return NULL;
 }
 
+/* Tickers are stored upper-case (the schema's convention): "nvda" from a
+ * command line and "NVDA" from a provider are one security. */
+static void ticker_upper(char *t)
+{
+    for (; *t; t++)
+        *t = (char)toupper((unsigned char)*t);
+}
+
 as_err price_set_add(struct price_set *s, const struct price_row *in,
                      const char *src, long line)
 {
     struct price_row r = *in;
+    ticker_upper(r.ticker);
     r.open = price_round4(r.open);
     r.high = price_round4(r.high);
     r.low = price_round4(r.low);
@@ -125,7 +135,8 @@ as_err price_set_add_split(struct price_set *s, const struct split_row *r)
     as_err e = grow((void **)&s->splits, &s->capsplits, s->nsplits + 1, sizeof *s->splits);
     if (e)
         return e;
-    s->splits[s->nsplits++] = *r;
+    s->splits[s->nsplits] = *r;
+    ticker_upper(s->splits[s->nsplits++].ticker);
     return AS_OK;
 }
 
@@ -135,6 +146,7 @@ as_err price_set_add_dividend(struct price_set *s, const struct dividend_row *r)
     if (e)
         return e;
     struct dividend_row d = *r;
+    ticker_upper(d.ticker);
     d.amount = price_round6(d.amount);
     s->divs[s->ndivs++] = d;
     return AS_OK;
