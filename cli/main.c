@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
+    {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
