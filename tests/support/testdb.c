@@ -48,6 +48,7 @@ int testdb_create(char *conninfo, size_t len, const char *prefix)
         PQfinish(c);
         return -1;
     }
+    PQsetNoticeProcessor(c, NULL, NULL); /* "does not exist, skipping" is expected */
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
     PQclear(PQexec(c, sql));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
