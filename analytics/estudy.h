@@ -52,6 +52,11 @@ typedef struct estudy_config {
     int log_returns;          /* panel returns are log returns (BHAR converts) */
     int nwindows;
     estudy_window windows[ESTUDY_MAX_WINDOWS];
+    /* Extra days of the AR path kept for the CAR chart (the database mode
+     * keeps -10..+10).  They widen the span of r->ar but enter no window,
+     * test, rank or missing count, so statistics do not depend on them.
+     * Empty when path_start > path_end (the default). */
+    int path_start, path_end;
 } estudy_config;
 
 /* Defaults of issue 3: estimation [-250,-11], windows [0,0] [-1,1] [-5,5]
@@ -128,7 +133,7 @@ typedef struct estudy_firm {
     int n_est;          /* estimation days used */
     int n_est_missing;  /* estimation days with a missing firm return */
     int n_est_zero;     /* estimation days with a return of exactly 0 (thin trading) */
-    int n_event_missing;/* event-span days with a missing AR */
+    int n_event_missing;/* days of the windows' span with a missing AR */
     int df;             /* degrees of freedom of sigma2 */
     double alpha, beta; /* intercept and market slope (NAN where not estimated) */
     double sigma2;      /* residual variance, divisor per the convention */

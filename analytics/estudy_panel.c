@@ -29,6 +29,8 @@ void estudy_config_default(estudy_config *cfg)
     static const estudy_window def[] = {{0, 0}, {-1, 1}, {-5, 5}, {0, 10}};
     cfg->nwindows = 4;
     memcpy(cfg->windows, def, sizeof def);
+    cfg->path_start = 0;
+    cfg->path_end = -1;
 }
 
 as_err estudy_window_parse(estudy_window *out, const char *opt, const char *s)

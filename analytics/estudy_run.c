@@ -57,6 +57,8 @@ typedef struct run {
     const int *factors;
     int nfactors;
     int pstata; /* estudy's k + 1: regressors it counts for the t df */
+    int wlo, whi; /* the windows' days as indexes into the AR span: only these
+                   * are ranked and counted (cfg->path_* may widen the span) */
 } run;
 
 static double *batch_carve(char **cur, size_t n)
@@ -247,7 +249,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         double a = ar_ev[d];
         r->ar[(size_t)e * span + d] = a;
         if (isnan(a)) {
-            f->n_event_missing++;
+            f->n_event_missing += d >= R->wlo && d <= R->whi;
             r->ar_sd[(size_t)e * span + d] = NAN;
             continue;
         }
@@ -342,7 +344,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     for (int k = 0; k < M; k++)
         v[b->rows[k]] = resid[k];
     for (int d = 0; d < span; d++)
-        v[L1 + d] = ar_ev[d];
+        v[L1 + d] = d >= R->wlo && d <= R->whi ? ar_ev[d] : NAN;
     double u[L1 + span];
     ranks_standardized(u, v, L1 + span, b->iwork);
     for (int gi = 0; gi < ESTUDY_GROUPS_PER_EVENT; gi++) {
@@ -555,6 +557,11 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
         lo = cfg->windows[w].start < lo ? cfg->windows[w].start : lo;
         hi = cfg->windows[w].end > hi ? cfg->windows[w].end : hi;
     }
+    int wlo = lo, whi = hi;
+    if (cfg->path_start <= cfg->path_end) {
+        lo = cfg->path_start < lo ? cfg->path_start : lo;
+        hi = cfg->path_end > hi ? cfg->path_end : hi;
+    }
     if (cfg->est_end >= lo || cfg->est_start > cfg->est_end)
         return as_fail(AS_ERR_USAGE,
                        "event study: estimation window %d:%d must end before the first "
@@ -585,7 +592,8 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
 
     run R = {.r = r, .panel = panel, .events = events, .cfg = cfg, .market = market,
              .factors = factors, .nfactors = nfactors,
-             .pstata = cfg->model == ESTUDY_MODEL_FACTOR ? 2 + nfactors : 2};
+             .pstata = cfg->model == ESTUDY_MODEL_FACTOR ? 2 + nfactors : 2,
+             .wlo = wlo - lo, .whi = whi - lo};
     batch b;
     void *block = NULL;
     int *order = NULL, *iwork = NULL;

@@ -109,8 +109,9 @@ static void tab_num(FILE *out, const char *fmt, double v, int width)
 static void write_table(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
 {
     const estudy_result *r = rep->r;
-    fprintf(out, "%-8s %-10s %8s %9s %9s %8s %8s %9s %10s  %s\n", "ticker", "day0", "window",
-            "CAR%", "SD%", "t", "p", "BHAR%", "dMV $bn", "est/miss/zero");
+    if (r->nevents) /* an efficiency-only report has no firm-events */
+        fprintf(out, "%-8s %-10s %8s %9s %9s %8s %8s %9s %10s  %s\n", "ticker", "day0",
+                "window", "CAR%", "SD%", "t", "p", "BHAR%", "dMV $bn", "est/miss/zero");
     for (int e = 0; e < r->nevents; e++) {
         const estudy_event *ev = &rep->events[e];
         const estudy_firm *f = &r->firm[e];

@@ -1,14 +1,20 @@
 /*
  * cmd_study.c -- `aftershock study`: options in, analytics/estudy_* called,
- * results out.  File mode only reads CSV files (no database).  Business
- * logic lives in analytics/; this file parses, wires and reports.
+ * results out.  File mode (--prices/--events) reads CSV files and touches no
+ * database; database mode (--event DATE, --efficiency) reads prices from
+ * PostgreSQL and stores the results (analytics/study_db.c).  Both print the
+ * same output.  Business logic lives in analytics/; this file parses, wires
+ * and reports.
  */
 #include "analytics/estudy.h"
 #include "analytics/estudy_csv.h"
 #include "analytics/estudy_write.h"
+#include "analytics/study_db.h"
 #include "cli/cli.h"
+#include "common/db.h"
 #include "common/msg.h"
 
+#include <ctype.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,10 +25,21 @@ static void study_usage(FILE *out)
 {
     fprintf(out,
         "usage: aftershock study --prices FILE --events FILE --market TICKER [options]\n"
+        "       aftershock study --event DATE [--tickers T,...|--all] [--market SPY] [options]\n"
+        "       aftershock study --efficiency --from DATE --to DATE [--tickers T,...|--all]\n"
         "\n"
         "Event study: abnormal returns beyond the market, per firm and per group.\n"
         "\n"
-        "inputs:\n"
+        "database mode (prices.adj_close for returns, close x shares_outstanding for\n"
+        "market values, securities.sector for groups; results stored in studies,\n"
+        "study_firms, ... in one transaction, replacing the same study's rows):\n"
+        "  --event DATE         day 0 (a non-trading date moves to the next session)\n"
+        "  --tickers T,...      firms (upper-cased); default --all\n"
+        "  --all                every security of kind 'stock'\n"
+        "  --market TICKER      market proxy (default SPY)\n"
+        "  --efficiency         efficiency beta over --from..--to against\n"
+        "                       v_daily_announcement_score, stored in study_efficiency\n"
+        "file inputs:\n"
         "  --prices FILE        long CSV date,ticker,price (or adj_close[,close]), or\n"
         "                       wide CSV date,TICK1,TICK2,...\n"
         "  --returns            the cells are returns (long: date,ticker,return)\n"
@@ -50,18 +67,126 @@ static void study_usage(FILE *out)
         "window_end,estimate,statistic,p_value,n); tests: csect_t patell bmp\n"
         "kp_patell kp_bmp corrado_rank gen_sign wilcoxon.  Returns are decimals.\n"
         "\n"
-        "exit codes: 0 ok, 1 bad data or failure, 2 usage\n");
+        "exit codes: 0 ok, 1 bad data or failure, 2 usage, 3 database unreachable\n");
+}
+
+/* The database mode's options after parsing. */
+typedef struct study_db_args {
+    const char *event, *tickers, *from, *to, *market;
+    int all, efficiency;
+    estudy_format fmt;
+} study_db_args;
+
+/* "nvda,AMD" -> {"NVDA", "AMD"}: heap array of heap strings (split_free). */
+static char **tickers_split(const char *s, int *n)
+{
+    *n = 1;
+    for (const char *c = s; *c; c++)
+        *n += *c == ',';
+    char **v = calloc((size_t)*n, sizeof *v);
+    if (!v)
+        return NULL;
+    const char *start = s;
+    for (int i = 0; i < *n; i++) {
+        const char *end = strchr(start, ',');
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        if (!(v[i] = strndup(start, len))) {
+            for (int k = 0; k < i; k++)
+                free(v[k]);
+            free(v);
+            return NULL;
+        }
+        for (char *c = v[i]; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        start = end ? end + 1 : start + len;
+    }
+    return v;
+}
+
+static void split_free(char **v, int n)
+{
+    for (int i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static int study_db_mode(cli_ctx *ctx, const study_db_args *a, const estudy_config *cfg)
+{
+    if (a->event && a->efficiency) {
+        as_error("study: --event and --efficiency are separate runs; give one");
+        return AS_EXIT_USAGE;
+    }
+    if (!a->event && !a->efficiency) {
+        as_error("study: database mode needs --event DATE or --efficiency (see -h)");
+        return AS_EXIT_USAGE;
+    }
+    if (a->tickers && a->all) {
+        as_error("study: give --tickers or --all, not both");
+        return AS_EXIT_USAGE;
+    }
+    if (a->efficiency && (!a->from || !a->to)) {
+        as_error("study: --efficiency needs --from DATE and --to DATE");
+        return AS_EXIT_USAGE;
+    }
+    int ntick = 0;
+    char **tick = NULL;
+    if (a->tickers && !(tick = tickers_split(a->tickers, &ntick))) {
+        as_error("study: no memory");
+        return AS_EXIT_FAILURE;
+    }
+    study_db_opts o = {.event_date = a->event, .tickers = (const char *const *)tick,
+                       .ntickers = ntick, .all = !a->tickers, .market = a->market,
+                       .cfg = *cfg};
+    PGconn *db = NULL;
+    study_db_run run = {0};
+    estudy_panel panel = {0};
+    estudy_effbeta *eff = NULL;
+    int *eff_firm = NULL, neff = 0;
+    as_err err = db_connect(&db, ctx->db_opt, 0);
+    if (err)
+        goto done;
+    if (a->efficiency) {
+        if ((err = study_efficiency_db(&panel, &eff, &eff_firm, &neff, db, &o, a->from, a->to)))
+            goto done;
+        as_note("efficiency beta: %d firms, %s..%s, stored in study_efficiency", neff, a->from,
+                a->to);
+        estudy_result none = {0};
+        estudy_report rep = {.r = &none, .panel = &panel, .eff = eff, .eff_firm = eff_firm,
+                             .neff = neff};
+        err = estudy_write(stdout, a->fmt, &rep);
+        goto done;
+    }
+    if ((err = study_run_db(&run, db, &o)))
+        goto done;
+    int nskip = 0;
+    for (int e = 0; e < run.nevents; e++)
+        nskip += run.res.firm[e].status != ESTUDY_OK;
+    if (nskip)
+        as_warn("%d of %d firms have no result (see the status column)", nskip, run.nevents);
+    as_note("study %lld stored: %d firms, day 0 = first session on or after %s", run.study_id,
+            run.nevents, a->event);
+    estudy_report rep = {.r = &run.res, .panel = &run.panel, .events = run.events,
+                         .sectors = (const char *const *)run.sectors, .nsectors = run.nsectors};
+    err = estudy_write(stdout, a->fmt, &rep);
+done:
+    study_db_run_free(&run);
+    estudy_panel_free(&panel);
+    free(eff);
+    free(eff_firm);
+    split_free(tick, ntick);
+    db_close(db);
+    return err ? as_error_last(err) : cli_finish(AS_EXIT_OK);
 }
 
 int cmd_study(cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
     if (cli_wants_help(argc, argv)) {
         study_usage(stdout);
         return cli_finish(AS_EXIT_OK);
     }
     enum { O_PRICES = 256, O_EVENTS, O_MARKET, O_FACTORS, O_RETURNS, O_EST, O_WIN,
-           O_MODEL, O_LOG, O_FORMAT, O_COMPAT, O_MINOBS, O_SCORES, O_FROM, O_TO };
+           O_MODEL, O_LOG, O_FORMAT, O_COMPAT, O_MINOBS, O_SCORES, O_FROM, O_TO,
+           O_EVENT, O_TICKERS, O_ALL, O_EFF };
     static const struct option opts[] = {
         {"prices", required_argument, 0, O_PRICES}, {"events", required_argument, 0, O_EVENTS},
         {"market", required_argument, 0, O_MARKET}, {"factors", required_argument, 0, O_FACTORS},
@@ -70,9 +195,13 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
         {"log", no_argument, 0, O_LOG}, {"format", required_argument, 0, O_FORMAT},
         {"compat", required_argument, 0, O_COMPAT}, {"min-obs", required_argument, 0, O_MINOBS},
         {"scores", required_argument, 0, O_SCORES}, {"from", required_argument, 0, O_FROM},
-        {"to", required_argument, 0, O_TO}, {0, 0, 0, 0}};
+        {"to", required_argument, 0, O_TO}, {"event", required_argument, 0, O_EVENT},
+        {"tickers", required_argument, 0, O_TICKERS}, {"all", no_argument, 0, O_ALL},
+        {"efficiency", no_argument, 0, O_EFF}, {0, 0, 0, 0}};
     const char *prices = NULL, *events_path = NULL, *market_name = NULL, *factors = NULL;
     const char *scores_path = NULL, *from_s = NULL, *to_s = NULL;
+    const char *event_s = NULL, *tickers_s = NULL;
+    int all = 0, efficiency = 0;
     int is_returns = 0, log_returns = 0, nwin_given = 0;
     estudy_format fmt = ESTUDY_FORMAT_TABLE;
     estudy_config cfg;
@@ -93,6 +222,10 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
         case O_SCORES: scores_path = optarg; break;
         case O_FROM: from_s = optarg; break;
         case O_TO: to_s = optarg; break;
+        case O_EVENT: event_s = optarg; break;
+        case O_TICKERS: tickers_s = optarg; break;
+        case O_ALL: all = 1; break;
+        case O_EFF: efficiency = 1; break;
         case O_EST: {
             estudy_window w;
             if ((err = estudy_window_parse(&w, "--estimation", optarg)))
@@ -158,6 +291,18 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         as_error("study: unexpected argument '%s'", argv[optind]);
         return AS_EXIT_USAGE;
+    }
+    if (event_s || efficiency || tickers_s || all) {
+        if (prices || events_path || factors || scores_path || is_returns) {
+            as_error("study: --prices, --events, --factors, --scores and --returns are file "
+                     "mode; --event, --efficiency, --tickers and --all are database mode");
+            return AS_EXIT_USAGE;
+        }
+        cfg.log_returns = log_returns || cfg.compat == ESTUDY_COMPAT_STATA_ESTUDY;
+        study_db_args a = {.event = event_s, .tickers = tickers_s, .all = all,
+                           .efficiency = efficiency, .from = from_s, .to = to_s,
+                           .market = market_name ? market_name : "SPY", .fmt = fmt};
+        return study_db_mode(ctx, &a, &cfg);
     }
     if (!prices || !events_path || (!market_name && cfg.model != ESTUDY_MODEL_MEAN_ADJUSTED)) {
         as_error("study: --prices, --events and --market are required (see -h)");
