@@ -162,6 +162,17 @@ static void test_clean_run_twice_changes_nothing(void **state)
     char first[64], second[64];
     snapshot(first);
     assert_string_equal(first, clean_md5);
+    /* Values as PostgreSQL prints them (shortest round-trip float8): the
+     * split-day bar of the Yahoo answer, rounded per the schema contract;
+     * pandas read the same JSON as 18.729999542236328 ... 434687000. */
+    char *bar = query_text("SELECT concat_ws(' ', open, high, low, close, adj_close, volume, "
+                           "source) FROM prices WHERE ticker = 'NVDA' AND date = '2021-07-20'");
+    assert_string_equal(bar, "18.73 18.838 18.164 18.612 18.575544 434687000 yahoo");
+    free(bar);
+    bar = query_text("SELECT concat_ws(' ', date, close, adj_close) FROM prices WHERE ticker = "
+                     "'AAPL'");
+    assert_string_equal(bar, "2020-01-02 75.0875 72.716072"); /* adjclose 72.71607208251953 */
+    free(bar);
     char *t1 = query_text("SELECT max(ingested_at)::text || count(*) FROM prices");
 
     assert_int_equal(run_yahoo("ok", 0, &rep), AS_OK);

@@ -93,9 +93,10 @@ static void test_yahoo_aapl_one_bar(void **state)
     struct price_set s;
     assert_int_equal(run_parser(&s, parse_yahoo_chart, "yahoo_chart_AAPL.json", NULL), AS_OK);
     assert_int_equal(s.n, 1);
-    /* 1577975400 = 2020-01-02 09:30 New York; the sample has no adjclose. */
+    /* 1577975400 = 2020-01-02 09:30 New York. */
     assert_string_equal(s.rows[0].date, "2020-01-02");
     assert_float_equal(s.rows[0].close, 75.0875, PRICE_TOL);
+    assert_float_equal(s.rows[0].adj_close, 72.716072, PRICE_TOL); /* 72.71607208251953 */
     assert_int_equal(s.rows[0].volume, 135480400);
     price_set_free(&s);
 }
