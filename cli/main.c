@@ -28,6 +28,7 @@ struct command {
 /* Keep in the order of the data's journey; `help` prints it as is. */
 static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
+    {"events", cmd_events, "AI-efficiency announcements -> events on trading sessions: detect|list"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
