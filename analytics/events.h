@@ -26,15 +26,17 @@ typedef struct events_options {
 } events_options;
 
 typedef struct events_summary {
-    long n_news;             /* items read in the range */
+    long n_news;             /* items read in the (widened) range */
     long n_announcements;    /* items at or above the threshold */
     long n_events;           /* events formed */
     long n_outside_calendar; /* events whose session lies outside the prices */
     long rows_changed;       /* rows inserted or deleted (0 for a re-run) */
 } events_summary;
 
-/* Score, cluster and store the news published in [from, to].  Items before
- * `from` are not reconsidered: an event seeded before it keeps its rows. */
+/* Score, cluster and store the news published in [from, to], widened to
+ * whole events: the range grows to take in every stored event it touches
+ * (and any the join window could chain to it), so a run over part of the
+ * news gives the same rows as a run over all of it. */
 as_err events_detect(events_summary *out, PGconn *conn, const events_options *o,
                      const lexicon *lex);
 

@@ -61,15 +61,76 @@ done:
     return err;
 }
 
-static as_err news_read(news_rows *out, PGconn *conn, const char *from, const char *to)
+/* Widen [from, to] (UTC dates, either NULL = open) to instants that cover
+ * every stored event the range touches and every event those could have
+ * joined, so that an incremental run re-clusters whole events and reaches
+ * the same result as a run over all news.  Fixpoint: take in any event whose
+ * latest story is within the join window before the lower bound, or whose
+ * first story is within the window after the upper bound, until nothing
+ * changes.  *lo and *hi (heap strings or NULL) are the caller's to free. */
+static as_err range_widen(char **lo, char **hi, PGconn *conn, const events_options *o)
 {
-    const char *params[] = {from, to};
+    static const char *const lo_sql =
+        "SELECT least($1::timestamptz, min(first_published_at)) FROM events "
+        "WHERE last_published_at >= $1::timestamptz - make_interval(secs => $2::float8)";
+    static const char *const hi_sql =
+        "SELECT greatest($1::timestamptz, max(last_published_at) + interval '1 second') "
+        "FROM events WHERE first_published_at < $1::timestamptz + make_interval(secs => $2::float8)";
+    char window[40];
+    snprintf(window, sizeof window, "%.17g", o->cluster.window_hours * 3600.0);
+    as_err err = AS_OK;
+    *lo = *hi = NULL;
+    for (int side = 0; side < 2 && !err; side++) {
+        const char *date = side ? o->to : o->from;
+        char **bound = side ? hi : lo;
+        if (!date)
+            continue;
+        char start[64];
+        /* lower bound inclusive at 00:00 UTC, upper bound exclusive the day after */
+        snprintf(start, sizeof start, "%s 00:00:00+00", date);
+        if (side) {
+            int day;
+            if ((err = calendar_parse_date(&day, date)))
+                break;
+            char next[11];
+            calendar_format_date(next, day + 1);
+            snprintf(start, sizeof start, "%s 00:00:00+00", next);
+        }
+        if (!(*bound = strdup(start))) {
+            err = as_fail(AS_ERR_NOMEM, "events: out of memory");
+            break;
+        }
+        for (;;) {
+            PGresult *r = NULL;
+            const char *params[] = {*bound, window};
+            if ((err = db_query(conn, &r, side ? hi_sql : lo_sql, 2, params)))
+                break;
+            int same = strcmp(PQgetvalue(r, 0, 0), *bound) == 0;
+            char *next = same ? NULL : strdup(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            if (same)
+                break;
+            if (!next) {
+                err = as_fail(AS_ERR_NOMEM, "events: out of memory");
+                break;
+            }
+            free(*bound);
+            *bound = next;
+        }
+    }
+    return err;
+}
+
+/* News published in [lo, hi) (instants as text; NULL = open). */
+static as_err news_read(news_rows *out, PGconn *conn, const char *lo, const char *hi)
+{
+    const char *params[] = {lo, hi};
     as_err err = db_query(
         conn, &out->res,
         "SELECT id, title, summary, source, url, floor(extract(epoch FROM published_at))::bigint, "
         "language FROM news "
-        "WHERE ($1::date IS NULL OR published_at >= $1::date::timestamp AT TIME ZONE 'UTC') "
-        "AND ($2::date IS NULL OR published_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC') "
+        "WHERE ($1::timestamptz IS NULL OR published_at >= $1::timestamptz) "
+        "AND ($2::timestamptz IS NULL OR published_at < $2::timestamptz) "
         "ORDER BY published_at, id",
         2, params);
     if (err)
@@ -407,6 +468,7 @@ as_err events_detect(events_summary *out, PGconn *conn, const events_options *o,
     news_event *ev = NULL;
     size_t n_ev = 0, n_scored = 0;
     double *novelty = NULL;
+    char *lo = NULL, *hi = NULL;
     int locked = 0;
     as_err err = db_lock_try(conn, EVENTS_LOCK_KEY);
     if (err)
@@ -414,7 +476,8 @@ as_err events_detect(events_summary *out, PGconn *conn, const events_options *o,
     locked = 1;
     if ((err = db_begin(conn)))
         goto done;
-    if ((err = calendar_read(&cal, conn, o->market)) || (err = news_read(&nr, conn, o->from, o->to)))
+    if ((err = calendar_read(&cal, conn, o->market)) ||
+        (err = range_widen(&lo, &hi, conn, o)) || (err = news_read(&nr, conn, lo, hi)))
         goto done;
     res = calloc(nr.n ? nr.n : 1, sizeof *res);
     novelty = malloc((nr.n ? nr.n : 1) * sizeof *novelty);
@@ -450,6 +513,8 @@ done:
         announce_result_free(&res[i]);
     free(res);
     free(novelty);
+    free(lo);
+    free(hi);
     free(nr.items);
     PQclear(nr.res);
     calendar_free(&cal);

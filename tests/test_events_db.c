@@ -258,6 +258,18 @@ static void test_range_limits_scope(void **state)
     assert_int_equal(PQntuples(r), 2);
     assert_string_equal(PQgetvalue(r, 0, 1), "2025-01-21");
     PQclear(r);
+    /* a nightly-style run over 2025-01-28 alone widens to the whole rout
+     * event (first story 01-27, last 01-29) and so changes nothing, where a
+     * run limited to that day would have split the event */
+    o.from = o.to = "2025-01-28";
+    char *before = xmins();
+    assert_int_equal(events_detect(&s, conn, &o, lex), AS_OK);
+    assert_int_equal(s.rows_changed, 0);
+    assert_true(s.n_news >= 14);
+    char *after = xmins();
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
 }
 
 static void test_analyst_reads(void **state)
