@@ -29,6 +29,7 @@ struct command {
 static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
     {"ingest", cmd_ingest, "load prices or news: ingest prices|news --source S ..."},
+    {"events", cmd_events, "AI-efficiency announcements -> events on trading sessions: detect|list"},
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
