@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
     {"ingest", cmd_ingest, "load prices or news: ingest prices|news --source S ..."},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
+    {"report", cmd_report, "write the event workbook (Excel) for a trading day"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
