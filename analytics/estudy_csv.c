@@ -355,6 +355,30 @@ void estudy_csv_free_sectors(char **sectors, int nsectors)
     free(sectors);
 }
 
+/* Series indexes sorted by name, so 250,000 event rows over 5,000 tickers
+ * are looked up in log time. */
+static const estudy_panel *sort_panel;
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strcmp(sort_panel->names[*(const int *)a], sort_panel->names[*(const int *)b]);
+}
+
+static int find_sorted(const int *idx, const estudy_panel *p, const char *name)
+{
+    int lo = 0, hi = p->nseries - 1;
+    while (lo <= hi) {
+        int mid = lo + (hi - lo) / 2, c = strcmp(p->names[idx[mid]], name);
+        if (c == 0)
+            return idx[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
 as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***sectors,
                               int *nsectors, int *nmoved, const char *path,
                               const estudy_panel *panel)
@@ -366,9 +390,18 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
     names sec = {0};
     estudy_event *ev = NULL;
     int n = 0, cap = 0;
+    int *idx = malloc((size_t)(panel->nseries ? panel->nseries : 1) * sizeof *idx);
+    if (!idx)
+        return as_fail(AS_ERR_NOMEM, "'%s': no memory", path);
+    for (int i = 0; i < panel->nseries; i++)
+        idx[i] = i;
+    sort_panel = panel;
+    qsort(idx, (size_t)panel->nseries, sizeof *idx, cmp_name);
     as_err err = csv_open(&cf, path);
-    if (err)
+    if (err) {
+        free(idx);
         return err;
+    }
     int rc = csv_next(&cf);
     if (rc < 0) {
         err = AS_ERR_PARSE;
@@ -389,7 +422,7 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
             goto cleanup;
         }
         const char *tk = cf.fields[c_tick];
-        int firm = estudy_panel_find(panel, tk);
+        int firm = find_sorted(idx, panel, tk);
         if (firm < 0) {
             err = as_fail(AS_ERR_NOT_FOUND, "'%s': line %d: field 'ticker': '%.64s' has no "
                           "prices", path, cf.line, tk);
@@ -458,6 +491,7 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
 
 cleanup:
     csv_close(&cf);
+    free(idx);
     free(ev);
     names_free(&sec);
     return err;
