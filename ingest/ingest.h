@@ -89,7 +89,7 @@ struct ingest_target {
     long long unchanged; /* rows already present with the same values */
     long long skipped;   /* rows dropped by validation, see warning */
     char *warning;       /* first validation note, or NULL; heap */
-    long long splits, dividends; /* corporate-action rows upserted (prices) */
+    long long splits, dividends; /* corporate-action rows inserted or changed */
     int attempts;        /* HTTP attempts it took */
 };
 

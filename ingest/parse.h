@@ -69,7 +69,8 @@ void price_set_free(struct price_set *s);
 as_err price_set_finish(struct price_set *s, const char *from, const char *to);
 
 /* Round, validate and append one row (see the rule above).  Returns AS_OK
- * also when the row was dropped. */
+ * also when the row was dropped.  line: for the note, -1 when not a text
+ * line (JSON). */
 as_err price_set_add(struct price_set *s, const struct price_row *r,
                      const char *src, long line);
 as_err price_set_add_split(struct price_set *s, const struct split_row *r);
