@@ -1,22 +1,17 @@
 /*
- * train_gguf.c -- GGUF v3 writer for trained models and the matching loader.
+ * train_gguf.c -- a trained model to GGUF through the engine's writer
+ * (model/gguf_write.h), and back through its reader (model/gguf.h).
  *
- * Writer layout (GGUF spec): magic "GGUF", version 3, tensor count, kv
- * count, the key/values, the tensor infos (name, dims with ne[0] the
- * contiguous one, type F32 = 0, offset in the data section), zero padding
- * to general.alignment = 32, then the tensors, each padded to 32 bytes.
- * Everything little-endian, as on every machine this runs on.
+ * The tensor list (tensors_list) is the one place that maps the trainer's
+ * arenas to llama.cpp's names and shapes; save and load both walk it.
  */
 #include "model/train_gguf.h"
 #include "model/gguf.h"
+#include "model/gguf_write.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-#define ALIGN 32
 
 typedef struct wtensor {
     char name[64];
@@ -24,55 +19,6 @@ typedef struct wtensor {
     uint64_t ne[2];
     int n_dims;
 } wtensor;
-
-typedef struct writer {
-    FILE *f;
-    int ok;
-} writer;
-
-static void w_bytes(writer *w, const void *p, size_t n)
-{
-    if (w->ok && n && fwrite(p, 1, n, w->f) != n)
-        w->ok = 0;
-}
-static void w_u32(writer *w, uint32_t v) { w_bytes(w, &v, 4); }
-static void w_u64(writer *w, uint64_t v) { w_bytes(w, &v, 8); }
-static void w_str(writer *w, const char *s, size_t n)
-{
-    w_u64(w, n);
-    w_bytes(w, s, n);
-}
-static void w_key(writer *w, const char *key, uint32_t type)
-{
-    w_str(w, key, strlen(key));
-    w_u32(w, type);
-}
-static void kv_u32(writer *w, const char *key, uint32_t v)
-{
-    w_key(w, key, GGUF_TYPE_UINT32);
-    w_u32(w, v);
-}
-static void kv_f32(writer *w, const char *key, float v)
-{
-    w_key(w, key, GGUF_TYPE_FLOAT32);
-    w_bytes(w, &v, 4);
-}
-static void kv_str(writer *w, const char *key, const char *s)
-{
-    w_key(w, key, GGUF_TYPE_STRING);
-    w_str(w, s, strlen(s));
-}
-static void kv_bool(writer *w, const char *key, int v)
-{
-    uint8_t b = (uint8_t)!!v;
-    w_key(w, key, GGUF_TYPE_BOOL);
-    w_bytes(w, &b, 1);
-}
-static void w_pad(writer *w, long at)
-{
-    static const char zero[ALIGN] = {0};
-    w_bytes(w, zero, (size_t)((ALIGN - at % ALIGN) % ALIGN));
-}
 
 static int tensors_list(wtensor *t, const train_model *m)
 {
@@ -119,103 +65,77 @@ as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *
     if (v->n_tokens != c->vocab)
         return as_fail(AS_ERR_USAGE, "'%s': vocabulary has %d tokens, model %d", path,
                        v->n_tokens, c->vocab);
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return as_fail(AS_ERR_IO, "'%s': path too long", path);
-    wtensor *t = calloc((size_t)c->n_layers * 9 + 3, sizeof *t);
-    if (!t)
-        return as_fail(AS_ERR_NOMEM, "'%s': out of memory", path);
-    int nt = tensors_list(t, m);
     as_err e = AS_OK;
-    writer w = {fopen(tmp, "wb"), 1};
-    if (!w.f) {
-        free(t);
-        return as_fail(AS_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
+    gguf_writer *w = gguf_writer_new();
+    wtensor *t = calloc((size_t)c->n_layers * 9 + 3, sizeof *t);
+    char **toks = calloc((size_t)v->n_tokens, sizeof *toks);
+    char **merges = calloc((size_t)v->n_merges + 1, sizeof *merges);
+    int32_t *types = calloc((size_t)v->n_tokens, sizeof *types);
+    if (!w || !t || !toks || !merges || !types) {
+        e = as_fail(AS_ERR_NOMEM, "'%s': out of memory", path);
+        goto cleanup;
     }
-    w_bytes(&w, "GGUF", 4);
-    w_u32(&w, 3);
-    w_u64(&w, (uint64_t)nt);
-    w_u64(&w, (uint64_t)(22 + n_meta));
-    kv_str(&w, "general.architecture", "llama");
-    kv_str(&w, "general.name", name);
-    kv_u32(&w, "general.alignment", ALIGN);
-    kv_u32(&w, "llama.context_length", (uint32_t)c->ctx);
-    kv_u32(&w, "llama.embedding_length", (uint32_t)c->dim);
-    kv_u32(&w, "llama.block_count", (uint32_t)c->n_layers);
-    kv_u32(&w, "llama.feed_forward_length", (uint32_t)c->ffn_dim);
-    kv_u32(&w, "llama.attention.head_count", (uint32_t)c->n_heads);
-    kv_u32(&w, "llama.attention.head_count_kv", (uint32_t)c->n_heads);
-    kv_u32(&w, "llama.rope.dimension_count", (uint32_t)(c->dim / c->n_heads));
-    kv_f32(&w, "llama.rope.freq_base", c->rope_base);
-    kv_f32(&w, "llama.attention.layer_norm_rms_epsilon", c->norm_eps);
-    kv_u32(&w, "llama.vocab_size", (uint32_t)c->vocab);
-    kv_str(&w, "tokenizer.ggml.model", "gpt2");
-    kv_str(&w, "tokenizer.ggml.pre", "gpt-2");
-    w_key(&w, "tokenizer.ggml.tokens", GGUF_TYPE_ARRAY);
-    w_u32(&w, GGUF_TYPE_STRING);
-    w_u64(&w, (uint64_t)v->n_tokens);
-    for (int i = 0; i < v->n_tokens && !e; i++) {
-        char *s = bpe_token_string(v, i);
-        if (!s)
+    for (int i = 0; i < v->n_tokens; i++) {
+        toks[i] = bpe_token_string(v, i);
+        types[i] = i == v->eot || i == v->sep ? 3 : 1; /* control / normal (llama_token_type) */
+    }
+    for (int i = 0; i < v->n_merges; i++)
+        merges[i] = bpe_merge_string(v, i);
+    for (int i = 0; i < v->n_tokens; i++)
+        if (!toks[i])
             e = as_fail(AS_ERR_NOMEM, "'%s': out of memory", path);
-        else
-            w_str(&w, s, strlen(s));
-        free(s);
-    }
-    w_key(&w, "tokenizer.ggml.token_type", GGUF_TYPE_ARRAY);
-    w_u32(&w, GGUF_TYPE_INT32);
-    w_u64(&w, (uint64_t)v->n_tokens);
-    for (int i = 0; i < v->n_tokens; i++) /* 1 normal, 3 control (llama_token_type) */
-        w_u32(&w, i == v->eot || i == v->sep ? 3u : 1u);
-    w_key(&w, "tokenizer.ggml.merges", GGUF_TYPE_ARRAY);
-    w_u32(&w, GGUF_TYPE_STRING);
-    w_u64(&w, (uint64_t)v->n_merges);
-    for (int i = 0; i < v->n_merges && !e; i++) {
-        char *s = bpe_merge_string(v, i);
-        if (!s)
+    for (int i = 0; i < v->n_merges; i++)
+        if (!merges[i])
             e = as_fail(AS_ERR_NOMEM, "'%s': out of memory", path);
-        else
-            w_str(&w, s, strlen(s));
-        free(s);
-    }
-    kv_u32(&w, "tokenizer.ggml.bos_token_id", (uint32_t)v->eot);
-    kv_u32(&w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eot);
-    kv_bool(&w, "tokenizer.ggml.add_bos_token", 0);
-    kv_bool(&w, "tokenizer.ggml.add_eos_token", 0);
+    if (e)
+        goto cleanup;
+    gguf_writer_add_str(w, "general.architecture", "llama");
+    gguf_writer_add_str(w, "general.name", name);
+    gguf_writer_add_u32(w, "llama.context_length", (uint32_t)c->ctx);
+    gguf_writer_add_u32(w, "llama.embedding_length", (uint32_t)c->dim);
+    gguf_writer_add_u32(w, "llama.block_count", (uint32_t)c->n_layers);
+    gguf_writer_add_u32(w, "llama.feed_forward_length", (uint32_t)c->ffn_dim);
+    gguf_writer_add_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads);
+    gguf_writer_add_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_heads);
+    gguf_writer_add_u32(w, "llama.rope.dimension_count", (uint32_t)(c->dim / c->n_heads));
+    gguf_writer_add_f32(w, "llama.rope.freq_base", c->rope_base);
+    gguf_writer_add_f32(w, "llama.attention.layer_norm_rms_epsilon", c->norm_eps);
+    gguf_writer_add_u32(w, "llama.vocab_size", (uint32_t)c->vocab);
+    gguf_writer_add_str(w, "tokenizer.ggml.model", "gpt2");
+    gguf_writer_add_str(w, "tokenizer.ggml.pre", "gpt-2");
+    gguf_writer_add_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)toks,
+                            (size_t)v->n_tokens);
+    gguf_writer_add_arr_i32(w, "tokenizer.ggml.token_type", types, (size_t)v->n_tokens);
+    gguf_writer_add_arr_str(w, "tokenizer.ggml.merges", (const char *const *)merges,
+                            (size_t)v->n_merges);
+    gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)v->eot);
+    gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eot);
+    gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", 0);
+    gguf_writer_add_bool(w, "tokenizer.ggml.add_eos_token", 0);
     for (int i = 0; i < n_meta; i++) {
         if (meta[i].type == TRAIN_META_STR)
-            kv_str(&w, meta[i].key, meta[i].s);
+            gguf_writer_add_str(w, meta[i].key, meta[i].s);
         else if (meta[i].type == TRAIN_META_U32)
-            kv_u32(&w, meta[i].key, meta[i].u);
+            gguf_writer_add_u32(w, meta[i].key, meta[i].u);
         else
-            kv_f32(&w, meta[i].key, meta[i].f);
+            gguf_writer_add_f32(w, meta[i].key, meta[i].f);
     }
-    uint64_t off = 0;
-    for (int i = 0; i < nt; i++) {
-        w_str(&w, t[i].name, strlen(t[i].name));
-        w_u32(&w, (uint32_t)t[i].n_dims);
-        for (int d = 0; d < t[i].n_dims; d++)
-            w_u64(&w, t[i].ne[d]);
-        w_u32(&w, GGML_TYPE_F32);
-        w_u64(&w, off);
-        uint64_t bytes = t[i].ne[0] * t[i].ne[1] * 4;
-        off += (bytes + ALIGN - 1) / ALIGN * ALIGN;
-    }
-    w_pad(&w, ftell(w.f));
-    for (int i = 0; i < nt; i++) {
-        size_t bytes = (size_t)(t[i].ne[0] * t[i].ne[1] * 4);
-        w_bytes(&w, t[i].data, bytes);
-        w_pad(&w, (long)bytes);
-    }
-    if (fclose(w.f) != 0)
-        w.ok = 0;
-    if (!e && !w.ok)
-        e = as_fail(AS_ERR_IO, "cannot write '%s': %s", tmp, strerror(errno));
-    if (!e && rename(tmp, path) != 0)
-        e = as_fail(AS_ERR_IO, "cannot rename '%s' to '%s': %s", tmp, path, strerror(errno));
-    if (e)
-        unlink(tmp);
+    int nt = tensors_list(t, m);
+    for (int i = 0; i < nt; i++)
+        gguf_writer_add_tensor(w, t[i].name, GGML_TYPE_F32, t[i].n_dims, t[i].ne, t[i].data);
+    e = gguf_writer_write(w, path);
+cleanup:
+    if (toks)
+        for (int i = 0; i < v->n_tokens; i++)
+            free(toks[i]);
+    if (merges)
+        for (int i = 0; i < v->n_merges; i++)
+            free(merges[i]);
+    free(toks);
+    free(merges);
+    free(types);
     free(t);
+    gguf_writer_free(w);
     return e;
 }
 

@@ -7,10 +7,9 @@
  * ffn_up,ffn_down}.weight, output_norm.weight, output.weight (absent when
  * tied), llama.* hyper-parameters, tokenizer.ggml.* with model "gpt2" and
  * pre "gpt-2".  Extra metadata (corpus size, teacher, held-out scores) is
- * passed as key/value pairs and written under the keys given.  The file is
- * written to a temporary name and renamed.  The engine's GGUF writer
- * (model/gguf_write.h) was not on main when this was written, so this file
- * carries the small writer it needs; reading uses model/gguf.h.
+ * passed as key/value pairs and written under the keys given.  Writing goes
+ * through the engine's writer (model/gguf_write.h: temporary name, fsync,
+ * rename), reading through model/gguf.h.
  */
 #ifndef AS_TRAIN_GGUF_H
 #define AS_TRAIN_GGUF_H
