@@ -27,7 +27,13 @@ struct command {
 
 /* Keep in the order of the data's journey; `help` prints it as is. */
 static const struct command commands[] = {
+    {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
+    {"ingest", cmd_ingest, "load prices or news: ingest prices|news --source S ..."},
+    {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
+    {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
+    {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},
+    {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
 

@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 if "$BIN" db -h >/dev/null 2>&1; then
-    if AFTERSHOCK_HOME="$TMP/home" "$BIN" db start >"$TMP/db-start.log" 2>&1; then
+    if AFTERSHOCK_PG_FAST=1 AFTERSHOCK_HOME="$TMP/home" "$BIN" db start >"$TMP/db-start.log" 2>&1; then
         AS_TEST_DB=$(AFTERSHOCK_HOME="$TMP/home" "$BIN" db url)
         export AS_TEST_DB
     else

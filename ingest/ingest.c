@@ -1,0 +1,431 @@
+/*
+ * ingest.c -- one ingest run: build the URLs, fetch them all (http.c),
+ * parse each answer with its provider's parser and load it (load.c) in a
+ * transaction of its own, recording every target in ingest_runs.
+ *
+ * Owns the run's policy: which parser a source uses, the default
+ * endpoints, where API keys come from, and the rule that a failing target
+ * rolls back only itself (its failure record is written after the rollback
+ * so it survives).  Not the CLI (cli/cmd_ingest.c prints the report) and
+ * not the parsing or SQL details.
+ */
+#include "ingest/ingest.h"
+
+#include "common/db.h"
+#include "ingest/load.h"
+#include "ingest/parse.h"
+#include "ingest/url.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static const char *price_names[] = {"yahoo", "stooq", "alphavantage", "polygon", "csv"};
+static const char *news_names[] = {"rss", "atom", "gdelt", "newsapi", "json"};
+
+int price_source_from_name(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof price_names / sizeof price_names[0]); i++)
+        if (strcmp(name, price_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+int news_source_from_name(const char *name)
+{
+    for (int i = 0; i < (int)(sizeof news_names / sizeof news_names[0]); i++)
+        if (strcmp(name, news_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *price_source_name(enum price_source s) { return price_names[s]; }
+const char *news_source_name(enum news_source s) { return news_names[s]; }
+
+const char *price_source_default_url(enum price_source s)
+{
+    switch (s) {
+    case PRICE_SRC_YAHOO:
+        return "https://query2.finance.yahoo.com/v8/finance/chart/{ticker}?period1={from_unix}"
+               "&period2={to_unix}&interval=1d&events=div%7Csplit";
+    case PRICE_SRC_STOOQ:
+        return "https://stooq.com/q/d/l/?s={ticker}.us&i=d";
+    case PRICE_SRC_ALPHAVANTAGE:
+        return "https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&symbol={ticker}"
+               "&outputsize=full&apikey={apikey}";
+    case PRICE_SRC_POLYGON:
+        return "https://api.polygon.io/v2/aggs/ticker/{ticker}/range/1/day/{from}/{to}"
+               "?adjusted=false&sort=asc&limit=50000&apiKey={apikey}";
+    case PRICE_SRC_CSV:
+        return NULL;
+    }
+    return NULL;
+}
+
+static const char *price_key_env(enum price_source s)
+{
+    return s == PRICE_SRC_ALPHAVANTAGE ? "ALPHAVANTAGE_API_KEY"
+           : s == PRICE_SRC_POLYGON    ? "POLYGON_API_KEY"
+                                       : NULL;
+}
+
+void ingest_report_free(struct ingest_report *rep)
+{
+    for (size_t i = 0; i < rep->ntargets; i++) {
+        free(rep->targets[i].target);
+        free(rep->targets[i].error);
+        free(rep->targets[i].warning);
+    }
+    free(rep->targets);
+    memset(rep, 0, sizeof *rep);
+}
+
+static as_err report_init(struct ingest_report *rep, const char *kind, const char *source,
+                          size_t n)
+{
+    memset(rep, 0, sizeof *rep);
+    rep->kind = kind;
+    rep->source = source;
+    rep->targets = calloc(n ? n : 1, sizeof *rep->targets);
+    if (!rep->targets)
+        return as_fail(AS_ERR_NOMEM, "out of memory for the ingest report");
+    rep->ntargets = n;
+    return AS_OK;
+}
+
+static int date_ok(const char *s)
+{
+    int y, m, d;
+    return !s || (strlen(s) == 10 && date_parse_ymd(s, 10, &y, &m, &d));
+}
+
+/* "YYYY-MM-DD" -> unix seconds at 00:00 UTC, as text. */
+static void unix_text(char out[24], const char *date, long long fallback)
+{
+    int y, m, d;
+    long long t = fallback;
+    if (date && date_parse_ymd(date, 10, &y, &m, &d))
+        t = days_from_civil(y, m, d) * 86400;
+    snprintf(out, 24, "%lld", t);
+}
+
+static void utc_now_text(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%d %H:%M:%S+00", &tm);
+}
+
+/* A heap copy of the current as_fail() detail, never NULL unless OOM. */
+static char *error_copy(as_err e)
+{
+    const char *m = as_last_error();
+    return strdup(m[0] ? m : as_strerror(e));
+}
+
+/*
+ * Load one parsed target in its own transaction, with its ingest_runs
+ * record.  `parse_err` != AS_OK means the fetch or parse already failed:
+ * only the failure is recorded.  Returns AS_ERR_DB_CONNECT when the
+ * database went away (the run cannot go on), else AS_OK; the target's own
+ * outcome is in t.
+ */
+static as_err target_finish(PGconn *db, struct ingest_target *t, const char *kind,
+                            const char *source, const char *started, as_err parse_err,
+                            const struct price_set *ps, const struct news_set *ns,
+                            const char *feed)
+{
+    long long run_id;
+    as_err e = load_run_open(db, &run_id, kind, source, t->target, started);
+    if (e)
+        return e == AS_ERR_DB_CONNECT ? e : (t->err = e, t->error = error_copy(e), AS_OK);
+    if (parse_err) {
+        t->err = parse_err;
+        e = load_run_failed(db, run_id, t->error ? t->error : as_strerror(parse_err));
+        return e == AS_ERR_DB_CONNECT ? e : AS_OK;
+    }
+    e = db_begin(db);
+    if (!e)
+        e = ps ? load_prices(db, ps, source, t) : load_news(db, ns, feed, source, t);
+    if (!e)
+        e = load_run_ok(db, run_id, t->inserted + t->updated);
+    if (!e)
+        e = db_commit(db);
+    if (e) {
+        t->err = e;
+        t->error = error_copy(e);
+        t->inserted = t->updated = t->unchanged = t->splits = t->dividends = 0;
+        db_rollback(db);
+        as_err e2 = load_run_failed(db, run_id, t->error ? t->error : as_strerror(e));
+        if (e == AS_ERR_DB_CONNECT || e2 == AS_ERR_DB_CONNECT)
+            return AS_ERR_DB_CONNECT;
+    }
+    return AS_OK;
+}
+
+static as_err price_parse(enum price_source s, struct price_set *out, const char *buf,
+                          size_t len, const char *src, const char *ticker)
+{
+    switch (s) {
+    case PRICE_SRC_YAHOO: return parse_yahoo_chart(out, buf, len, src, ticker);
+    case PRICE_SRC_ALPHAVANTAGE: return parse_alphavantage(out, buf, len, src, ticker);
+    case PRICE_SRC_POLYGON: return parse_polygon(out, buf, len, src, ticker);
+    case PRICE_SRC_STOOQ:
+    case PRICE_SRC_CSV: return parse_price_csv(out, buf, len, src, ticker);
+    }
+    return as_fail(AS_ERR_USAGE, "unknown price source");
+}
+
+/* Keep only rows of the requested tickers (one document, many tickers). */
+static void price_set_keep(struct price_set *s, const char *const *tickers, size_t n)
+{
+    if (n == 0)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            if (strcasecmp(s->rows[i].ticker, tickers[j]) == 0) {
+                s->rows[k++] = s->rows[i];
+                break;
+            }
+        }
+    }
+    s->n = k;
+}
+
+static void progress(void (*fn)(void *, size_t, size_t, long long), void *arg, size_t done,
+                     size_t total, long long rows)
+{
+    if (fn)
+        fn(arg, done, total, rows);
+}
+
+as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct ingest_report *rep)
+{
+    const char *src_name = price_source_name(o->source);
+    const char *tmpl = o->url_template ? o->url_template : price_source_default_url(o->source);
+    int per_ticker = tmpl && strstr(tmpl, "{ticker}") != NULL;
+    size_t njobs = per_ticker ? o->ntickers : 1;
+    as_err e = report_init(rep, "prices", src_name, njobs);
+    if (e)
+        return e;
+    if (!tmpl)
+        return as_fail(AS_ERR_USAGE, "source '%s' needs --base-url (a file:// or http(s) URL "
+                       "template)", src_name);
+    if (per_ticker && o->ntickers == 0)
+        return as_fail(AS_ERR_USAGE, "source '%s': no tickers given", src_name);
+    if (!date_ok(o->from) || !date_ok(o->to))
+        return as_fail(AS_ERR_USAGE, "--from/--to: expected YYYY-MM-DD, got '%s'",
+                       !date_ok(o->from) ? o->from : o->to);
+    for (size_t i = 0; i < o->ntickers; i++) {
+        const char *t = o->tickers[i];
+        size_t n = strlen(t);
+        int bad = n == 0 || n >= TICKER_MAX;
+        for (size_t k = 0; k < n && !bad; k++)
+            bad = !isalnum((unsigned char)t[k]) && !strchr("^.-=", t[k]);
+        if (bad)
+            return as_fail(AS_ERR_USAGE, "'%s' is not a ticker symbol", t);
+    }
+    const char *key = o->apikey;
+    const char *env = price_key_env(o->source);
+    if ((!key || !*key) && env)
+        key = getenv(env);
+    if (strstr(tmpl, "{apikey}") && (!key || !*key))
+        return as_fail(AS_ERR_USAGE, "source '%s' needs an API key: set %s or the config file's "
+                       "key", src_name, env ? env : "the key");
+
+    /* Default period: everything up to today.  Yahoo's period2 is
+     * exclusive, so it gets the day after --to. */
+    char today[11], from_unix[24], to_unix[24];
+    time_t now = time(NULL);
+    ny_date(today, (long long)now);
+    const char *from = o->from ? o->from : "1990-01-01";
+    const char *to = o->to ? o->to : today;
+    unix_text(from_unix, from, 0);
+    unix_text(to_unix, to, (long long)now);
+    {
+        char *end;
+        long long tu = strtoll(to_unix, &end, 10) + 86400;
+        snprintf(to_unix, sizeof to_unix, "%lld", tu);
+    }
+
+    struct http_job *jobs = calloc(njobs, sizeof *jobs);
+    char **labels = calloc(njobs, sizeof *labels);
+    char **urls = calloc(njobs, sizeof *urls);
+    long long rows = 0;
+    if (!jobs || !labels || !urls) {
+        e = as_fail(AS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < njobs; i++) {
+        struct url_vars v = {.ticker = per_ticker ? o->tickers[i] : NULL, .from = from, .to = to,
+                             .from_unix = from_unix, .to_unix = to_unix, .apikey = key};
+        if ((e = url_expand(&urls[i], tmpl, &v)))
+            goto done;
+        char *masked = url_mask(urls[i], key);
+        rep->targets[i].target = per_ticker ? strdup(o->tickers[i]) : masked;
+        size_t ln = strlen(src_name) + strlen(masked ? masked : "") + TICKER_MAX + 4;
+        labels[i] = malloc(ln);
+        if (!rep->targets[i].target || !labels[i]) {
+            if (per_ticker)
+                free(masked);
+            e = as_fail(AS_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(labels[i], ln, "%s %s", src_name, per_ticker ? o->tickers[i] : masked);
+        if (per_ticker)
+            free(masked);
+        jobs[i].url = urls[i];
+        jobs[i].label = labels[i];
+    }
+    char started[32];
+    utc_now_text(started);
+    if ((e = http_fetch_all(jobs, njobs, &o->http)))
+        goto done;
+    for (size_t i = 0; i < njobs; i++) {
+        struct ingest_target *t = &rep->targets[i];
+        struct price_set s = {0};
+        as_err pe = jobs[i].err;
+        t->attempts = jobs[i].attempts;
+        if (pe) {
+            t->error = strdup(jobs[i].error);
+        } else {
+            const char *deflt = per_ticker ? o->tickers[i] : (o->ntickers == 1 ? o->tickers[0] : NULL);
+            as_clear_error();
+            pe = price_parse(o->source, &s, jobs[i].body, jobs[i].len, labels[i], deflt);
+            if (!pe) {
+                if (!per_ticker)
+                    price_set_keep(&s, o->tickers, o->ntickers);
+                pe = price_set_finish(&s, o->from, o->to);
+            }
+            if (pe)
+                t->error = error_copy(pe);
+        }
+        http_job_clear(&jobs[i]);
+        t->parsed = (long long)s.n;
+        t->skipped = s.skipped;
+        t->warning = s.warning ? strdup(s.warning) : NULL;
+        e = target_finish(db, t, "prices", src_name, started, pe, &s, NULL, NULL);
+        price_set_free(&s);
+        if (e)
+            goto done;
+        if (t->err)
+            rep->nfailed++;
+        rows += t->inserted + t->updated + t->unchanged;
+        progress(o->progress, o->progress_arg, i + 1, njobs, rows);
+    }
+done:
+    for (size_t i = 0; jobs && i < njobs; i++) {
+        http_job_clear(&jobs[i]);
+        free(labels[i]);
+        free(urls[i]);
+    }
+    free(jobs);
+    free(labels);
+    free(urls);
+    if (!e && rep->nfailed)
+        e = as_fail(AS_ERR_SOURCE, "%zu of %zu %s targets failed", rep->nfailed, rep->ntargets,
+                    src_name);
+    return e;
+}
+
+static as_err news_parse(enum news_source s, struct news_set *out, const char *buf, size_t len,
+                         const char *src)
+{
+    switch (s) {
+    case NEWS_SRC_RSS:
+    case NEWS_SRC_ATOM: return parse_feed(out, buf, len, src);
+    case NEWS_SRC_GDELT: return parse_gdelt(out, buf, len, src);
+    case NEWS_SRC_NEWSAPI: return parse_newsapi(out, buf, len, src);
+    case NEWS_SRC_JSON: return parse_news_json(out, buf, len, src);
+    }
+    return as_fail(AS_ERR_USAGE, "unknown news source");
+}
+
+as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_report *rep)
+{
+    const char *src_name = news_source_name(o->source);
+    as_err e = report_init(rep, "news", src_name, o->nurls);
+    if (e)
+        return e;
+    if (o->nurls == 0)
+        return as_fail(AS_ERR_USAGE, "news source '%s': no URLs given", src_name);
+    const char *key = o->apikey;
+    if ((!key || !*key) && o->source == NEWS_SRC_NEWSAPI)
+        key = getenv("NEWSAPI_KEY");
+    struct http_job *jobs = calloc(o->nurls, sizeof *jobs);
+    char **labels = calloc(o->nurls, sizeof *labels);
+    char **urls = calloc(o->nurls, sizeof *urls);
+    long long rows = 0;
+    if (!jobs || !labels || !urls) {
+        e = as_fail(AS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < o->nurls; i++) {
+        if (strstr(o->urls[i], "{apikey}") && (!key || !*key)) {
+            e = as_fail(AS_ERR_USAGE, "news URL %zu needs an API key: set NEWSAPI_KEY", i + 1);
+            goto done;
+        }
+        struct url_vars v = {.apikey = key};
+        if ((e = url_expand(&urls[i], o->urls[i], &v)))
+            goto done;
+        char *masked = url_mask(urls[i], key);
+        size_t ln = strlen(src_name) + strlen(masked ? masked : "") + 2;
+        labels[i] = malloc(ln);
+        rep->targets[i].target = masked;
+        if (!masked || !labels[i]) {
+            e = as_fail(AS_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        snprintf(labels[i], ln, "%s %s", src_name, masked);
+        jobs[i].url = urls[i];
+        jobs[i].label = labels[i];
+    }
+    char started[32];
+    utc_now_text(started);
+    if ((e = http_fetch_all(jobs, o->nurls, &o->http)))
+        goto done;
+    for (size_t i = 0; i < o->nurls; i++) {
+        struct ingest_target *t = &rep->targets[i];
+        struct news_set s = {0};
+        as_err pe = jobs[i].err;
+        t->attempts = jobs[i].attempts;
+        if (pe) {
+            t->error = strdup(jobs[i].error);
+        } else {
+            as_clear_error();
+            pe = news_parse(o->source, &s, jobs[i].body, jobs[i].len, labels[i]);
+            if (pe)
+                t->error = error_copy(pe);
+        }
+        http_job_clear(&jobs[i]);
+        t->parsed = (long long)s.n;
+        t->skipped = s.skipped;
+        t->warning = s.warning ? strdup(s.warning) : NULL;
+        e = target_finish(db, t, "news", src_name, started, pe, NULL, &s, t->target);
+        news_set_free(&s);
+        if (e)
+            goto done;
+        if (t->err)
+            rep->nfailed++;
+        rows += t->inserted + t->updated + t->unchanged;
+        progress(o->progress, o->progress_arg, i + 1, o->nurls, rows);
+    }
+done:
+    for (size_t i = 0; jobs && i < o->nurls; i++) {
+        http_job_clear(&jobs[i]);
+        free(labels[i]);
+        free(urls[i]);
+    }
+    free(jobs);
+    free(labels);
+    free(urls);
+    if (!e && rep->nfailed)
+        e = as_fail(AS_ERR_SOURCE, "%zu of %zu %s feeds failed", rep->nfailed, rep->ntargets,
+                    src_name);
+    return e;
+}

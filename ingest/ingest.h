@@ -1,0 +1,118 @@
+/*
+ * ingest.h -- the public face of the ingest stage: outside world -> database.
+ *
+ * ingest_prices() and ingest_news() are what `aftershock ingest`, `aftershock
+ * demo` and the nightly run call.  Each fetches one document per target (a
+ * ticker for the price APIs, a URL for feeds and files) over HTTP(S) or
+ * file://, parses it with the provider's parser (ingest/parse.h) and loads it
+ * into PostgreSQL: COPY into a TEMP staging table, then INSERT ... ON CONFLICT
+ * DO UPDATE ... WHERE the row really differs, in ONE transaction per target.
+ * A target that fails commits nothing of itself; the other targets of the run
+ * still load.  Every target gets a row in ingest_runs, also when it failed
+ * (the failure is written after the rollback).
+ *
+ * This is not the place for the connection, the schema or the CLI: those are
+ * common/db.h, sql/ and cli/cmd_ingest.c.  Nothing here prints or exits.
+ * API keys come from the environment (ALPHAVANTAGE_API_KEY, POLYGON_API_KEY,
+ * NEWSAPI_KEY) or the caller, and never appear in a report or an error: every
+ * URL kept for humans is masked (see url_mask()).
+ */
+#ifndef AS_INGEST_H
+#define AS_INGEST_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "common/error.h"
+#include "ingest/http.h"
+
+enum price_source {
+    PRICE_SRC_YAHOO,        /* query2.finance.yahoo.com /v8/finance/chart JSON */
+    PRICE_SRC_STOOQ,        /* stooq.com daily CSV, English or Polish headers */
+    PRICE_SRC_ALPHAVANTAGE, /* TIME_SERIES_DAILY[_ADJUSTED] JSON */
+    PRICE_SRC_POLYGON,      /* /v2/aggs/ticker/T/range/1/day JSON */
+    PRICE_SRC_CSV,          /* plain, long and yfinance CSV layouts */
+};
+
+enum news_source {
+    NEWS_SRC_RSS,     /* RSS 2.0 (also accepts Atom: the root element decides) */
+    NEWS_SRC_ATOM,    /* Atom 1.0 (also accepts RSS) */
+    NEWS_SRC_GDELT,   /* GDELT DOC 2.0 mode=ArtList format=json */
+    NEWS_SRC_NEWSAPI, /* NewsAPI /v2/everything */
+    NEWS_SRC_JSON,    /* NewsAPI-shaped, or the simple array in parse.h */
+};
+
+/* "yahoo" -> PRICE_SRC_YAHOO ...; -1 when unknown. */
+int price_source_from_name(const char *name);
+int news_source_from_name(const char *name);
+const char *price_source_name(enum price_source s);
+const char *news_source_name(enum news_source s);
+
+/* The real endpoint of each provider, with {ticker} {from} {to} {apikey}
+ * placeholders ({from}/{to} as YYYY-MM-DD; Yahoo's as unix seconds are
+ * {from_unix} {to_unix}).  CSV has none: it needs --base-url. */
+const char *price_source_default_url(enum price_source s);
+
+struct ingest_prices_opts {
+    enum price_source source;
+    const char *const *tickers; /* ntickers symbols; for csv without {ticker}
+                                 * in the template: a filter, may be empty */
+    size_t ntickers;
+    const char *from, *to;      /* YYYY-MM-DD inclusive, or NULL (open end) */
+    const char *url_template;   /* NULL: price_source_default_url() */
+    const char *apikey;         /* NULL: the provider's environment variable */
+    struct http_opts http;      /* http_opts_default() then adjust */
+    /* Called after each target finishes (done of total), for a progress
+     * line; may be NULL.  rows = rows loaded so far in this run. */
+    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    void *progress_arg;
+};
+
+struct ingest_news_opts {
+    enum news_source source;
+    const char *const *urls; /* nurls feeds / API URLs / file:// paths */
+    size_t nurls;
+    const char *apikey;      /* NewsAPI: NULL = $NEWSAPI_KEY, put in {apikey} */
+    struct http_opts http;
+    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    void *progress_arg;
+};
+
+/* What happened to one target (one fetched document). */
+struct ingest_target {
+    char *target;        /* ticker, or the masked URL; heap, report owns */
+    as_err err;          /* AS_OK when loaded */
+    char *error;         /* detail (source, line/offset, field); NULL if ok */
+    long long parsed;    /* rows the parser produced (after --from/--to) */
+    long long inserted;  /* new rows */
+    long long updated;   /* rows whose values changed */
+    long long unchanged; /* rows already present with the same values */
+    long long skipped;   /* rows dropped by validation, see warning */
+    char *warning;       /* first validation note, or NULL; heap */
+    long long splits, dividends; /* corporate-action rows inserted or changed */
+    int attempts;        /* HTTP attempts it took */
+};
+
+struct ingest_report {
+    const char *kind;   /* "prices" or "news" */
+    const char *source; /* provider name */
+    struct ingest_target *targets;
+    size_t ntargets;
+    size_t nfailed;
+};
+
+/*
+ * Fetch, parse and load.  Returns AS_OK when every target loaded,
+ * AS_ERR_SOURCE when at least one target failed (the others are committed;
+ * rep says which), or another code when the run itself could not proceed
+ * (bad options: AS_ERR_USAGE; database: AS_ERR_DB).  rep is filled in every
+ * case; free it with ingest_report_free().
+ */
+as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o,
+                     struct ingest_report *rep);
+as_err ingest_news(PGconn *db, const struct ingest_news_opts *o,
+                   struct ingest_report *rep);
+
+void ingest_report_free(struct ingest_report *rep);
+
+#endif
