@@ -93,23 +93,32 @@ static as_err backend_load(const cuda_backend **out)
     return AS_OK;
 }
 
+/* The loaded table into *be, and the device opened. */
+static as_err backend_open(const cuda_backend **be, char *name, size_t cap)
+{
+    pthread_mutex_lock(&load_mu);
+    as_err e = loaded ? AS_OK : backend_load(&loaded);
+    *be = loaded;
+    pthread_mutex_unlock(&load_mu);
+    return e ? e : (*be)->device_open(name, cap, &host);
+}
+
+as_err cuda_device_probe(char *name, size_t cap)
+{
+    const cuda_backend *be;
+    return backend_open(&be, name, cap);
+}
+
 as_err cuda_model_open(cuda_model **out, const model *m)
 {
     *out = NULL;
-    pthread_mutex_lock(&load_mu);
-    as_err e = loaded ? AS_OK : backend_load(&loaded);
-    const cuda_backend *be = loaded;
-    pthread_mutex_unlock(&load_mu);
-    if (e)
-        return e;
     cuda_model *cm = calloc(1, sizeof *cm);
     if (!cm)
         return as_fail(AS_ERR_NOMEM, "out of memory");
-    cm->be = be;
     cm->m = m;
-    e = be->device_open(cm->device, sizeof cm->device, &host);
+    as_err e = backend_open(&cm->be, cm->device, sizeof cm->device);
     if (!e)
-        e = be->weights_upload(&cm->w, m);
+        e = cm->be->weights_upload(&cm->w, m);
     if (e) {
         free(cm);
         return e;

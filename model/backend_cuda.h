@@ -70,6 +70,10 @@ typedef struct cuda_state {
     float *logits;       /* (max_batch, vocab) host copy; s->logits points here */
 } cuda_state;
 
+/* Load the backend (once per process, see cuda_model_open) and open the
+ * device, writing its name (cap bytes): whether --device cuda can work. */
+as_err cuda_device_probe(char *name, size_t cap);
+
 /*
  * Load the backend (once per process; AFTERSHOCK_CUDA_LIB names the file,
  * else it is looked for beside the program: ./build/, ../, ./), open the

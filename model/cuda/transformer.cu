@@ -242,6 +242,9 @@ static as_err weights_fill(cuda_weights *w, const model *m)
             (e = param_at(&L->bv, H->bv, m, w->params, n_params)))
             return e;
     }
+    /* cudaMemcpy from pageable memory may return before its DMA lands, and
+     * the runs use non-blocking streams: finish every copy here */
+    CUDA_CHECK(cudaDeviceSynchronize());
     return AS_OK;
 }
 
@@ -345,8 +348,10 @@ static as_err run_fill(cuda_run *r)
     CUDA_CHECK(cudaMalloc(&r->xh, B * max_cols * sizeof(__half)));
     CUDA_CHECK(cudaMalloc(&r->key_cache, cache * sizeof(__half)));
     CUDA_CHECK(cudaMalloc(&r->value_cache, cache * sizeof(__half)));
-    CUDA_CHECK(cudaMemset(r->key_cache, 0, cache * sizeof(__half)));
-    CUDA_CHECK(cudaMemset(r->value_cache, 0, cache * sizeof(__half)));
+    /* on the run's stream: a non-blocking stream does not wait for the
+     * legacy default stream */
+    CUDA_CHECK(cudaMemsetAsync(r->key_cache, 0, cache * sizeof(__half), r->stream));
+    CUDA_CHECK(cudaMemsetAsync(r->value_cache, 0, cache * sizeof(__half), r->stream));
     CUDA_CHECK(cudaMalloc(&r->stage_d, stage_bytes(r)));
     CUDA_CHECK(cudaMallocHost(&r->stage_h, stage_bytes(r)));
     /* attention keeps q and the scores of the whole context in shared memory */
