@@ -98,10 +98,22 @@ static int events_detect_run(cli_ctx *ctx, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
-        case 'f': o.from = optarg; if (date_option("--from", optarg)) return AS_EXIT_USAGE; break;
-        case 't': o.to = optarg; if (date_option("--to", optarg)) return AS_EXIT_USAGE; break;
-        case 'm': o.market = optarg; break;
-        case 'l': lexicon_opt = optarg; break;
+        case 'f':
+            o.from = optarg;
+            if (date_option("--from", optarg))
+                return AS_EXIT_USAGE;
+            break;
+        case 't':
+            o.to = optarg;
+            if (date_option("--to", optarg))
+                return AS_EXIT_USAGE;
+            break;
+        case 'm':
+            o.market = optarg;
+            break;
+        case 'l':
+            lexicon_opt = optarg;
+            break;
         case 'T':
             if (cli_parse_double("--threshold", optarg, &o.threshold))
                 return AS_EXIT_USAGE;
@@ -122,8 +134,12 @@ static int events_detect_run(cli_ctx *ctx, int argc, char **argv)
             }
             break;
         }
-        case ':': as_error("events detect: %s needs a value", argv[optind - 1]); return AS_EXIT_USAGE;
-        default: as_error("events detect: unknown option '%s'", argv[optind - 1]); return AS_EXIT_USAGE;
+        case ':':
+            as_error("events detect: %s needs a value", argv[optind - 1]);
+            return AS_EXIT_USAGE;
+        default:
+            as_error("events detect: unknown option '%s'", argv[optind - 1]);
+            return AS_EXIT_USAGE;
         }
     }
     if (optind != argc) {
@@ -223,11 +239,25 @@ static int events_list_run(cli_ctx *ctx, int argc, char **argv)
     optind = 0;
     while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
         switch (c) {
-        case 'f': from = optarg; if (date_option("--from", optarg)) return AS_EXIT_USAGE; break;
-        case 't': to = optarg; if (date_option("--to", optarg)) return AS_EXIT_USAGE; break;
-        case 'F': format = optarg; break;
-        case ':': as_error("events list: %s needs a value", argv[optind - 1]); return AS_EXIT_USAGE;
-        default: as_error("events list: unknown option '%s'", argv[optind - 1]); return AS_EXIT_USAGE;
+        case 'f':
+            from = optarg;
+            if (date_option("--from", optarg))
+                return AS_EXIT_USAGE;
+            break;
+        case 't':
+            to = optarg;
+            if (date_option("--to", optarg))
+                return AS_EXIT_USAGE;
+            break;
+        case 'F':
+            format = optarg;
+            break;
+        case ':':
+            as_error("events list: %s needs a value", argv[optind - 1]);
+            return AS_EXIT_USAGE;
+        default:
+            as_error("events list: unknown option '%s'", argv[optind - 1]);
+            return AS_EXIT_USAGE;
         }
     }
     if (optind != argc) {
