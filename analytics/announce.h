@@ -69,6 +69,7 @@ typedef struct lex_entity {
 typedef struct lex_exposure {
     char *ticker;  /* owned */
     int direction; /* -1, 0, +1: sign of the move an efficiency gain implies */
+    char *reason;  /* owned; why, in one line */
 } lex_exposure;
 
 typedef struct lexicon {

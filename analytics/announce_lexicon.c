@@ -301,10 +301,13 @@ static as_err exposure_line(lexicon *lex, lex_line *ln, char *buf, void *arg)
         return field_fail(ln, "reason", "say why (the reason is part of the documentation)");
     if (grow((void **)&lex->exposure, cap, lex->n_exposure, sizeof *lex->exposure))
         return AS_ERR_NOMEM;
-    if (!(lex->exposure[lex->n_exposure].ticker = strdup(t)))
+    lex_exposure *x = &lex->exposure[lex->n_exposure];
+    x->ticker = strdup(t);
+    x->reason = strdup(ln->field[2]);
+    x->direction = dir;
+    lex->n_exposure++; /* counted now so that lexicon_free() sees partial work */
+    if (!x->ticker || !x->reason)
         return as_fail(AS_ERR_NOMEM, "lexicon: out of memory");
-    lex->exposure[lex->n_exposure].direction = dir;
-    lex->n_exposure++;
     return AS_OK;
 }
 
@@ -408,8 +411,10 @@ void lexicon_free(lexicon *lex)
         free(e->aliases);
     }
     free(lex->entities);
-    for (size_t i = 0; i < lex->n_exposure; i++)
+    for (size_t i = 0; i < lex->n_exposure; i++) {
         free(lex->exposure[i].ticker);
+        free(lex->exposure[i].reason);
+    }
     free(lex->exposure);
     free(lex);
 }

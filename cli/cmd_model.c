@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "common/error.h"
 #include "common/msg.h"
+#include "model/backend_cuda.h"
 #include "model/chat.h"
 #include "model/generate.h"
 #include "model/synth.h"
@@ -29,11 +30,14 @@ static void model_usage(FILE *out)
             "                            [--seed S] [-t N] [--device cpu|cuda] [--ids] [--chat]\n"
             "                            [--stop STR]\n"
             "       aftershock model bench FILE [--pp 128] [--tg 64] [--batch B] [-t N] [--reps R]\n"
+            "                            [--device cpu|cuda]\n"
             "       aftershock model synth --arch llama|qwen2 --dim D --layers L --heads H\n"
             "                            --kv-heads K --ffn F --vocab V --type T [--seed S] -o FILE\n"
             "\n"
             "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)\n"
-            "on the CPU.  `run --ids` prints prompt_ids and generated_ids lines.\n"
+            "on the CPU, or for run and bench with --device cuda on an NVIDIA GPU through\n"
+            "libaftershock_cuda.so (built when nvcc is present; AFTERSHOCK_CUDA_LIB names\n"
+            "another copy).  `run --ids` prints prompt_ids and generated_ids lines.\n"
             "exit codes: 0 ok, 1 failure (bad file, ...), 2 usage\n");
 }
 
@@ -142,14 +146,27 @@ typedef struct run_opts {
     long n, threads, top_k;
     double temp, top_p;
     long seed;
-    int ids, chat;
+    int ids, chat, cuda;
     const char *stop[8];
     int n_stop;
 } run_opts;
 
+/* A state on the CPU, or with use_cuda on the GPU: then *cm is the device
+ * copy of m, to close after model_state_free(*s). */
+static as_err state_open(model_state **s, cuda_model **cm, const model *m, int use_cuda,
+                         int n_seq, int n_ctx, int max_batch, int threads)
+{
+    *cm = NULL;
+    if (!use_cuda)
+        return model_state_new(s, m, n_seq, n_ctx, max_batch, threads, 0);
+    as_err e = cuda_model_open(cm, m);
+    return e ? e : cuda_state_new(s, *cm, n_seq, n_ctx, max_batch);
+}
+
 static int model_run(const char *path, const run_opts *o)
 {
     model *m = NULL;
+    cuda_model *cm = NULL;
     tokenizer *tk = NULL;
     model_state *s = NULL;
     int32_t *ids = NULL;
@@ -176,7 +193,7 @@ static int model_run(const char *path, const run_opts *o)
         e = as_fail(AS_ERR_USAGE, "prompt (%d tokens) + %ld exceeds the context of %d", n_ids,
                     o->n, m->c.ctx_len);
     if (!e)
-        e = model_state_new(&s, m, 1, n_ctx, n_ids < 256 ? n_ids : 256, (int)o->threads, 0);
+        e = state_open(&s, &cm, m, o->cuda, 1, n_ctx, n_ids < 256 ? n_ids : 256, (int)o->threads);
     if (!e && !(out = malloc((size_t)(o->n + 1) * sizeof *out)))
         e = as_fail(AS_ERR_NOMEM, "out of memory");
     if (!e) {
@@ -211,6 +228,7 @@ static int model_run(const char *path, const run_opts *o)
     free(ids);
     free(chat_text);
     model_state_free(s);
+    cuda_model_close(cm);
     tokenizer_free(tk);
     model_close(m);
     return e ? as_error_last(e) : AS_EXIT_OK;
@@ -236,16 +254,18 @@ static double median(double *v, int n)
 }
 
 /* Prefill pp tokens, then decode tg steps of `batch` sequences; reps times. */
-static int model_bench(const char *path, long pp, long tg, long batch, long threads, long reps)
+static int model_bench(const char *path, long pp, long tg, long batch, long threads, long reps,
+                       int use_cuda)
 {
     model *m;
     as_err e = model_open(&m, path);
     if (e)
         return as_error_last(e);
     model_state *s = NULL;
+    cuda_model *cm = NULL;
     int n_ctx = (int)(pp + tg + 1);
     int max_batch = (int)(pp > batch ? pp : batch);
-    e = model_state_new(&s, m, (int)batch, n_ctx, max_batch, (int)threads, 0);
+    e = state_open(&s, &cm, m, use_cuda, (int)batch, n_ctx, max_batch, (int)threads);
     int *tok = malloc((size_t)max_batch * sizeof *tok), *pos = malloc((size_t)max_batch * sizeof *pos);
     int *seq = malloc((size_t)max_batch * sizeof *seq);
     char *want = malloc((size_t)max_batch);
@@ -283,7 +303,11 @@ static int model_bench(const char *path, long pp, long tg, long batch, long thre
     if (!e) {
         printf("model: %s (%s, %.1f MiB of weights read per token)\n", m->name, path,
                model_weight_bytes(m) / 1048576.0);
-        printf("threads: %ld, kernels: %s, reps: %ld (median)\n", threads, quant_fast_name(), reps);
+        if (cm)
+            printf("device: cuda, %s, reps: %ld (median)\n", cm->device, reps);
+        else
+            printf("threads: %ld, kernels: %s, reps: %ld (median)\n", threads, quant_fast_name(),
+                   reps);
         if (pp > 0)
             printf("pp%ld: %.2f tokens/s\n", pp, median(pp_rate, (int)reps));
         printf("tg%ld (batch %ld): %.2f tokens/s\n", tg, batch, median(tg_rate, (int)reps));
@@ -295,6 +319,7 @@ static int model_bench(const char *path, long pp, long tg, long batch, long thre
     free(pp_rate);
     free(tg_rate);
     model_state_free(s);
+    cuda_model_close(cm);
     model_close(m);
     return e ? as_error_last(e) : AS_EXIT_OK;
 }
@@ -389,12 +414,11 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
     }
     int npos = argc - optind;
     char **pos = argv + optind;
-    if (strcmp(device, "cpu") != 0) {
-        if (strcmp(device, "cuda") == 0)
-            return as_error_last(as_fail(AS_ERR_UNSUPPORTED, "--device cuda: this build runs "
-                                         "models on the CPU only"));
+    if (strcmp(device, "cpu") != 0 && strcmp(device, "cuda") != 0)
         return usage_error("--device must be cpu or cuda");
-    }
+    ro.cuda = strcmp(device, "cuda") == 0;
+    if (ro.cuda && strcmp(sub, "run") != 0 && strcmp(sub, "bench") != 0)
+        return usage_error("--device applies to run and bench");
     if (strcmp(sub, "info") == 0) {
         if (npos != 1) return usage_error("info needs FILE");
         return cli_finish(model_info(pos[0]));
@@ -410,7 +434,7 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
     }
     if (strcmp(sub, "bench") == 0) {
         if (npos != 1) return usage_error("bench needs FILE");
-        return cli_finish(model_bench(pos[0], pp, tg, batch, ro.threads, reps));
+        return cli_finish(model_bench(pos[0], pp, tg, batch, ro.threads, reps, ro.cuda));
     }
     if (strcmp(sub, "synth") == 0) {
         if (npos != 0 || !output || !have_arch || !sp.dim || !sp.n_layers || !sp.n_heads ||

@@ -21,6 +21,7 @@
  * label and curl's error text, which names at most the host.
  */
 #include "ingest/http.h"
+#include "ingest/url.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -243,9 +244,13 @@ static void transfer_done(struct job_run *r, CURLcode rc, const struct http_opts
     else if (r->too_big)
         snprintf(j->error, sizeof j->error, "%s: response larger than %zu bytes", j->label,
                  r->max_body);
-    else
-        snprintf(j->error, sizeof j->error, "%s: %s", j->label,
-                 r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc));
+    else {
+        /* curl names the file or host it failed on; a key can hide there
+         * (file:///keys/{apikey}.json), so mask it like a URL. */
+        char *text = url_mask(r->curl_err[0] ? r->curl_err : curl_easy_strerror(rc), j->secret);
+        snprintf(j->error, sizeof j->error, "%s: %s", j->label, text ? text : "transfer failed");
+        free(text);
+    }
     free(j->body);
     j->body = NULL;
     j->len = 0;
@@ -295,18 +300,15 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
     size_t remaining = njobs;
     int active = 0;
     while (remaining > 0) {
-        long long now = now_ms(), next_due = now + 1000;
+        long long now = now_ms();
         for (size_t i = 0; i < njobs && active < o->max_parallel; i++) {
             struct job_run *r = &runs[i];
             if (r->state != JOB_PENDING)
                 continue;
             struct host_slot *s = slot_for(slots, &nslots, r->host);
             long long due = r->not_before > s->next_start ? r->not_before : s->next_start;
-            if (due > now) {
-                if (due < next_due)
-                    next_due = due;
+            if (due > now)
                 continue;
-            }
             r->easy = easy_new(r, o);
             if (!r->easy || curl_multi_add_handle(multi, r->easy) != CURLM_OK) {
                 e = as_fail(AS_ERR_NOMEM, "cannot start an HTTP transfer");
@@ -340,9 +342,21 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
         }
         if (remaining == 0)
             break;
-        long long wait = next_due - now_ms();
-        if (active > 0 && wait > 100)
-            wait = 100; /* curl also wakes us on socket activity */
+        /* Sleep until the next pending start is due (computed after the
+         * completions above, which may have scheduled retries), or until
+         * curl sees socket activity. */
+        now = now_ms();
+        long long wait = active > 0 ? 100 : 1000;
+        for (size_t i = 0; i < njobs; i++) {
+            if (runs[i].state != JOB_PENDING)
+                continue;
+            struct host_slot *s = slot_for(slots, &nslots, runs[i].host);
+            long long due = runs[i].not_before > s->next_start ? runs[i].not_before : s->next_start;
+            if (active >= o->max_parallel)
+                break; /* nothing can start before a transfer ends */
+            if (due - now < wait)
+                wait = due - now;
+        }
         if (wait < 0)
             wait = 0;
         curl_multi_poll(multi, NULL, 0, (int)wait, NULL);

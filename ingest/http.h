@@ -40,6 +40,7 @@ struct http_opts http_opts_default(void);
 struct http_job {
     const char *url;   /* in: may contain an API key; never printed */
     const char *label; /* in: what errors call it ("yahoo NVDA"), not NULL */
+    const char *secret; /* in: API key to mask in curl's error texts, or NULL */
     /* out: */
     char *body;        /* heap, NUL-terminated, len bytes; NULL on failure */
     size_t len;

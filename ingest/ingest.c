@@ -281,6 +281,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
             free(masked);
         jobs[i].url = urls[i];
         jobs[i].label = labels[i];
+        jobs[i].secret = key;
     }
     char started[32];
     utc_now_text(started);
@@ -384,6 +385,7 @@ as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_r
         snprintf(labels[i], ln, "%s %s", src_name, masked);
         jobs[i].url = urls[i];
         jobs[i].label = labels[i];
+        jobs[i].secret = key;
     }
     char started[32];
     utc_now_text(started);

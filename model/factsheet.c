@@ -153,12 +153,12 @@ static char *sb_finish(sbuf *b)
     return b->p;
 }
 
-static void write_header(sbuf *b, const factsheet *fs)
+static void write_header(sbuf *b, const factsheet *fs, int max_heads)
 {
     sb_printf(b, "facts v1\nevent date=%s | ", fs->date);
     sb_text(b, fs->title);
     sb_printf(b, "\n");
-    for (int i = 0; i < fs->n_heads; i++) {
+    for (int i = 0; i < fs->n_heads && i < max_heads; i++) {
         sb_printf(b, "head date=%s src=%s | ", fs->heads[i].date, fs->heads[i].source);
         sb_text(b, fs->heads[i].text);
         sb_printf(b, "\n");
@@ -183,7 +183,7 @@ static void write_stock(sbuf *b, const fact_stock *s)
 char *factsheet_write(const factsheet *fs)
 {
     sbuf b = {0};
-    write_header(&b, fs);
+    write_header(&b, fs, FACT_MAX_HEAD);
     for (int i = 0; i < fs->n_sectors; i++)
         write_sector(&b, &fs->sectors[i]);
     for (int i = 0; i < fs->n_stocks; i++)
@@ -196,7 +196,7 @@ char *factsheet_write_stock(const factsheet *fs, int stock)
     if (stock < 0 || stock >= fs->n_stocks)
         return NULL;
     sbuf b = {0};
-    write_header(&b, fs);
+    write_header(&b, fs, 1);
     const fact_sector *sec = factsheet_find_sector(fs, fs->stocks[stock].sector);
     if (sec)
         write_sector(&b, sec);

@@ -89,8 +89,9 @@ void factsheet_clear(factsheet *fs);
 
 /*
  * The text form.  Full sheet (factsheet_write) or the prompt of one stock
- * (factsheet_write_stock: event, headlines, market, that stock's sector and
- * that stock).  Returns a heap string (caller frees) or NULL when out of
+ * (factsheet_write_stock: event, the top headline only -- the one summaries
+ * cite, kept short because it is the model's context --, market, that
+ * stock's sector and that stock).  Returns a heap string (caller frees) or NULL when out of
  * memory.
  */
 char *factsheet_write(const factsheet *fs);

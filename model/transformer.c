@@ -11,6 +11,7 @@
  * NeoX mode used by qwen2 rotates (i, i + n/2).
  */
 #include "model/transformer.h"
+#include "model/backend_cuda.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -354,6 +355,7 @@ void model_state_free(model_state *s)
 {
     if (!s)
         return;
+    cuda_state_free(s->cuda);
     pool_free(s->pool);
     free(s->arena);
     free(s->key_cache);
@@ -556,6 +558,8 @@ as_err model_forward(model_state *s, const model_batch *b, int *n_out)
             return as_fail(AS_ERR_RANGE, "sequence %d at batch item %d is outside [0, %d)",
                            b->seq[i], i, s->n_seq);
     }
+    if (s->cuda)
+        return cuda_state_forward(s, b, n_out);
     embed(s, b);
     rope_tables(s, b);
     for (int l = 0; l < c->n_layers; l++) {

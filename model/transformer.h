@@ -99,6 +99,9 @@ typedef struct model_state {
     uint16_t *value_cache; /* (n_seq, n_layers, n_ctx, kv_dim) */
     matmul_ctx mm;
     pool *pool;
+    /* device side of a state made by cuda_state_new (model/backend_cuda.h):
+     * then model_forward runs there and only logits is used here; else NULL */
+    struct cuda_state *cuda;
 } model_state;
 
 /* A state for n_seq sequences of n_ctx positions (n_ctx <= ctx_len), up to

@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 as_err outfile_tmpname(char *out, size_t len, const char *path)
@@ -61,4 +62,57 @@ void outfile_discard(const char *tmp)
 {
     if (tmp && tmp[0])
         unlink(tmp);
+}
+
+as_err outfile_mkdirs(const char *dir)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
+        return as_fail(AS_ERR_RANGE, "'%s': path too long", dir);
+    for (char *p = buf + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return as_fail(AS_ERR_IO, "cannot create directory '%s': %s", buf, strerror(errno));
+        *p = saved;
+        if (!saved)
+            break;
+    }
+    return AS_OK;
+}
+
+as_err outfile_copy(const char *src, const char *dst)
+{
+    char tmp[4096];
+    as_err e = outfile_tmpname(tmp, sizeof tmp, dst);
+    if (e)
+        return e;
+    FILE *in = fopen(src, "rb");
+    if (!in)
+        return as_fail(AS_ERR_IO, "cannot open '%s': %s", src, strerror(errno));
+    FILE *out = fopen(tmp, "wb");
+    if (!out) {
+        e = as_fail(AS_ERR_IO, "cannot create '%s': %s", dst, strerror(errno));
+        fclose(in);
+        return e;
+    }
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, in)) > 0)
+        if (fwrite(chunk, 1, n, out) != n) {
+            e = as_fail(AS_ERR_IO, "cannot write '%s': %s", dst, strerror(errno));
+            break;
+        }
+    if (!e && ferror(in))
+        e = as_fail(AS_ERR_IO, "cannot read '%s'", src);
+    fclose(in);
+    if (fclose(out) != 0 && !e)
+        e = as_fail(AS_ERR_IO, "cannot write '%s': %s", dst, strerror(errno));
+    if (e) {
+        outfile_discard(tmp);
+        return e;
+    }
+    return outfile_commit(tmp, dst);
 }

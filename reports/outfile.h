@@ -24,6 +24,13 @@ as_err outfile_tmpname(char *out, size_t len, const char *path);
  * removed and the error names path. */
 as_err outfile_commit(const char *tmp, const char *path);
 
+/* mkdir -p dir (mode 0755). */
+as_err outfile_mkdirs(const char *dir);
+
+/* Copy the file src to dst through a temporary name (a workbook into the
+ * outbox). */
+as_err outfile_copy(const char *src, const char *dst);
+
 /* Remove tmp if it exists; never fails loudly (used on error paths). */
 void outfile_discard(const char *tmp);
 

@@ -331,6 +331,12 @@ static as_err xlsx_begin(void *self, const struct sql_column *cols, int ncols)
     o->width = calloc((size_t)ncols + 1, sizeof *o->width);
     if (!o->width)
         return as_fail(AS_ERR_NOMEM, "out of memory");
+    /* Create the file first: libxlsxwriter only opens it in
+     * workbook_close() and prints its own message when that fails. */
+    FILE *probe = fopen(o->tmp, "w");
+    if (!probe)
+        return as_fail(AS_ERR_IO, "cannot create '%s': %s", o->path, strerror(errno));
+    fclose(probe);
     lxw_workbook_options opts = {.constant_memory = LXW_TRUE, .use_zip64 = LXW_TRUE};
     o->wb = workbook_new_opt(o->tmp, &opts);
     if (!o->wb)

@@ -1,8 +1,9 @@
 /*
  * test_events_detect.c -- announcement scoring and clustering on the
- * labelled set tests/fixtures/labelled_news.tsv (66 items: the 26 real
+ * labelled set tests/fixtures/labelled_news.tsv (114 items: the 26 real
  * DeepSeek headlines of ../shared/data/news, copied with provenance, plus
- * items we wrote; labelling rule in labelled_news.md).
+ * items we wrote; labelling rule in labelled_news.md) and on the held-out
+ * set labelled_news_holdout.tsv (24 items never used to tune the lexicon).
  *
  * The labels are the reference: they were assigned by reading each item, not
  * by running the scorer.  Precision and recall are printed for the whole set
@@ -35,7 +36,7 @@ typedef struct labelled {
     size_t n;
 } labelled;
 
-static labelled set;
+static labelled set, holdout;
 static lexicon *lex;
 static trading_calendar cal;
 
@@ -71,10 +72,11 @@ static void tsv_split(char *line, char **f, int n)
     }
 }
 
-static void set_load(void)
+static void set_load(labelled *set_out, const char *name)
 {
+    labelled *ls = set_out;
     char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/labelled_news.tsv", src_dir());
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", src_dir(), name);
     FILE *f = fopen(path, "r");
     assert_non_null(f);
     char *buf = NULL;
@@ -83,15 +85,15 @@ static void set_load(void)
     while (getline(&buf, &cap, f) >= 0) {
         if (lineno++ == 0)
             continue; /* header */
-        assert_true(set.n < MAX_ITEMS);
-        size_t i = set.n++;
-        set.line[i] = strdup(buf);
+        assert_true(ls->n < MAX_ITEMS);
+        size_t i = ls->n++;
+        ls->line[i] = strdup(buf);
         char *fld[9];
-        tsv_split(set.line[i], fld, 9);
-        set.key[i] = fld[0];
-        set.label[i] = strcmp(fld[1], "1") == 0;
-        set.real[i] = strcmp(fld[8], "real") == 0;
-        set.item[i] = (news_item){
+        tsv_split(ls->line[i], fld, 9);
+        ls->key[i] = fld[0];
+        ls->label[i] = strcmp(fld[1], "1") == 0;
+        ls->real[i] = strcmp(fld[8], "real") == 0;
+        ls->item[i] = (news_item){
             .id = (long long)i + 1,
             .published_at = iso_utc(fld[2]),
             .language = fld[3],
@@ -134,7 +136,8 @@ static int setup(void **state)
         fprintf(stderr, "lexicon: %s\n", as_last_error());
         return -1;
     }
-    set_load();
+    set_load(&set, "labelled_news.tsv");
+    set_load(&holdout, "labelled_news_holdout.tsv");
     calendar_load();
     return 0;
 }
@@ -146,6 +149,8 @@ static int teardown(void **state)
     calendar_free(&cal);
     for (size_t i = 0; i < set.n; i++)
         free(set.line[i]);
+    for (size_t i = 0; i < holdout.n; i++)
+        free(holdout.line[i]);
     return 0;
 }
 
@@ -166,44 +171,62 @@ static void test_labelled_set_shape(void **state)
         pos += (size_t)set.label[i];
         real += (size_t)set.real[i];
     }
-    assert_int_equal(set.n, 66);
+    assert_int_equal(set.n, 114);
     assert_int_equal(real, 26); /* every real headline of ../shared/data/news */
     assert_true(set.n - pos >= pos); /* at least as many negatives as positives */
 }
 
-static void precision_recall(int real_only, double *precision, double *recall)
+static void precision_recall(const labelled *ls, int real_only, const char *what,
+                             double *precision, double *recall)
 {
     int tp = 0, fp = 0, fn = 0;
-    for (size_t i = 0; i < set.n; i++) {
-        if (real_only && !set.real[i])
+    for (size_t i = 0; i < ls->n; i++) {
+        if (real_only && !ls->real[i])
             continue;
         announce_result r;
-        assert_int_equal(announce_score(&r, &set.item[i], lex, ANNOUNCE_THRESHOLD), AS_OK);
-        if (r.is_announcement != set.label[i])
-            printf("  miss %s label %d score %.0f: %s\n", set.key[i], set.label[i], r.score,
-                   set.item[i].title);
-        tp += r.is_announcement && set.label[i];
-        fp += r.is_announcement && !set.label[i];
-        fn += !r.is_announcement && set.label[i];
+        assert_int_equal(announce_score(&r, &ls->item[i], lex, ANNOUNCE_THRESHOLD), AS_OK);
+        if (r.is_announcement != ls->label[i])
+            printf("  miss %s label %d score %.0f: %s\n", ls->key[i], ls->label[i], r.score,
+                   ls->item[i].title);
+        tp += r.is_announcement && ls->label[i];
+        fp += r.is_announcement && !ls->label[i];
+        fn += !r.is_announcement && ls->label[i];
         announce_result_free(&r);
     }
     *precision = tp + fp ? (double)tp / (tp + fp) : 0;
     *recall = tp + fn ? (double)tp / (tp + fn) : 0;
-    printf("%s: tp %d fp %d fn %d precision %.3f recall %.3f\n",
-           real_only ? "real items" : "all items", tp, fp, fn, *precision, *recall);
+    printf("%s: tp %d fp %d fn %d precision %.3f recall %.3f\n", what, tp, fp, fn, *precision,
+           *recall);
 }
 
 static void test_precision_recall(void **state)
 {
     (void)state;
     double p, r;
-    precision_recall(0, &p, &r);
+    precision_recall(&set, 0, "all items", &p, &r);
     /* stated thresholds: both >= 0.85 on the whole set and on the real items */
     assert_true(p >= 0.85);
     assert_true(r >= 0.85);
-    precision_recall(1, &p, &r);
+    precision_recall(&set, 1, "real items", &p, &r);
     assert_true(p >= 0.85);
     assert_true(r >= 0.85);
+}
+
+/* labelled_news_holdout.tsv: 24 items (12 positive) written after the
+ * lexicon (v3) was frozen and never used to tune it.  Out of sample the
+ * lexicon has been precise but misses unseen wordings: v1 scored precision
+ * 1.00, recall 0.42 on its held-out items (h01-h24) and v2 precision 1.00,
+ * recall 0.17 on its own (g01-g24); both sets then joined the tuning set.
+ * The floors here, precision >= 0.70 and recall >= 0.33, were fixed before
+ * the first run on these items: a regression guard, not a target. */
+static void test_precision_recall_holdout(void **state)
+{
+    (void)state;
+    double p, r;
+    assert_int_equal(holdout.n, 24);
+    precision_recall(&holdout, 0, "held-out items", &p, &r);
+    assert_true(p >= 0.70);
+    assert_true(r >= 0.33);
 }
 
 static int term_has(const announce_result *r, const char *term)
@@ -224,7 +247,8 @@ static const announce_ticker *ticker_of(const announce_result *r, const char *t)
 
 /* CNBC, r07: "Nvidia drops nearly 17% as China's cheaper AI model DeepSeek
  * sparks global tech sell-off".  By hand from the lexicon: cheaper ai 35 +
- * ai model 10 + sell off 15 + DeepSeek 40 + NVIDIA 0 = 100. */
+ * cheaper 20 + ai model 10 + sell off 15 + DeepSeek 40 + NVIDIA 0 = 120,
+ * clamped to 100. */
 static void test_score_cnbc_by_hand(void **state)
 {
     (void)state;
@@ -232,8 +256,9 @@ static void test_score_cnbc_by_hand(void **state)
     assert_int_equal(announce_score(&r, &set.item[key_index("r07")], lex, ANNOUNCE_THRESHOLD),
                      AS_OK);
     assert_float_equal(r.score, 100.0, 1e-12); /* sum of integers: exact */
-    assert_int_equal(r.n_terms, 5);
+    assert_int_equal(r.n_terms, 6);
     assert_true(term_has(&r, "en:cheaper ai"));
+    assert_true(term_has(&r, "en:cheaper"));
     assert_true(term_has(&r, "en:ai model"));
     assert_true(term_has(&r, "en:sell off"));
     assert_true(term_has(&r, "entity:DeepSeek"));
@@ -375,6 +400,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_labelled_set_shape),
         cmocka_unit_test(test_precision_recall),
+        cmocka_unit_test(test_precision_recall_holdout),
         cmocka_unit_test(test_score_cnbc_by_hand),
         cmocka_unit_test(test_score_power_by_hand),
         cmocka_unit_test(test_score_chinese_and_polish),

@@ -69,7 +69,7 @@ static void test_yahoo_nvda_split(void **state)
 {
     (void)state;
     struct price_set s;
-    assert_int_equal(run_parser(&s, parse_yahoo_chart, "yahoo_chart_NVDA_2021_split.json", NULL),
+    assert_int_equal(run_parser(&s, parse_yahoo_chart, "yahoo_chart_NVDA.json", NULL),
                      AS_OK);
     assert_int_equal(s.n, 252); /* len(chart.result[0].timestamp), no null bars */
     assert_int_equal(s.skipped, 0);
@@ -91,11 +91,12 @@ static void test_yahoo_aapl_one_bar(void **state)
 {
     (void)state;
     struct price_set s;
-    assert_int_equal(run_parser(&s, parse_yahoo_chart, "yahoo_chart_AAPL_2020.json", NULL), AS_OK);
+    assert_int_equal(run_parser(&s, parse_yahoo_chart, "yahoo_chart_AAPL.json", NULL), AS_OK);
     assert_int_equal(s.n, 1);
-    /* 1577975400 = 2020-01-02 09:30 New York; the sample has no adjclose. */
+    /* 1577975400 = 2020-01-02 09:30 New York. */
     assert_string_equal(s.rows[0].date, "2020-01-02");
     assert_float_equal(s.rows[0].close, 75.0875, PRICE_TOL);
+    assert_float_equal(s.rows[0].adj_close, 72.716072, PRICE_TOL); /* 72.71607208251953 */
     assert_int_equal(s.rows[0].volume, 135480400);
     price_set_free(&s);
 }
@@ -104,7 +105,7 @@ static void test_yahoo_truncated_and_html(void **state)
 {
     (void)state;
     size_t len;
-    char *buf = ingest_fixture_read("yahoo_chart_NVDA_2021_split.json", &len);
+    char *buf = ingest_fixture_read("yahoo_chart_NVDA.json", &len);
     assert_non_null(buf);
     struct price_set s = {0};
     /* Cut mid-document, as a dropped connection would. */

@@ -81,13 +81,12 @@ static void run_vectors(const char *name)
     char rel[256], path[4400];
     size_t inp_len, out_len;
     static const char sep[] = "\n__ggml_vocab_test__\n";
+    NEED_SHARED();
     int32_t *ids = malloc(65536 * sizeof *ids);
     char *text_back = malloc(65536);
     int round_trip_failed = 0;
     assert_non_null(ids);
     assert_non_null(text_back);
-
-    NEED_SHARED();
     snprintf(rel, sizeof rel, "vocab/ggml-vocab-%s.gguf", name);
     tokenizer *t = load(rel);
     snprintf(path, sizeof path, "%s/%s.inp", models_dir, rel);

@@ -1,6 +1,6 @@
 # entities.lex -- who a story is about.
 # Format: name | kind | weight | tickers | aliases
-#   kind     lab (an AI developer without a listed stock in our universe),
+#   kind     lab (an AI developer or model family, no ticker of its own here),
 #            company (one ticker) or group (a sector phrase, several tickers)
 #   weight   points added to the score once when any alias occurs
 #   tickers  space-separated symbols, '-' for none
@@ -15,7 +15,12 @@ DeepSeek | lab | 40 | - | deepseek; 深度求索; =R1; =V3
 OpenAI | lab | 10 | - | openai; chatgpt
 Alibaba Qwen | lab | 20 | - | qwen
 Mistral AI | lab | 20 | - | mistral ai; =Mistral
-Moonshot AI | lab | 10 | - | moonshot ai; =Kimi
+Moonshot AI | lab | 15 | - | moonshot ai; =Kimi
+ByteDance Doubao | lab | 15 | - | bytedance; doubao
+Meta Llama | lab | 15 | - | =Llama
+Google Gemini | lab | 15 | - | =Gemini; =Gemma
+Baidu Ernie | lab | 15 | - | baidu; =Ernie
+Microsoft Phi | lab | 10 | - | =Phi
 Anthropic | lab | 5 | - | anthropic; =Claude
 
 NVIDIA | company | 0 | NVDA | nvidi*; =NVDA; 英伟达

@@ -9,12 +9,27 @@
 30 | cheap ai
 30 | low cost ai
 30 | lower cost
-25 | fraction of the cost
+35 | fraction of the cost
 30 | training cost*
 25 | inference cost*
 25 | cost to train
+15 | to train
+15 | cost $#
 20 | faster inference
 15 | efficien*
+20 | cheaper
+20 | small model*
+20 | smaller model*
+25 | open model*
+25 | single gpu
+20 | on a laptop
+10 | parameters
+20 | larger rival*
+25 | beat* gpt*
+15 | outperform*
+10 | inference
+10 | reasoning
+15 | #% below
 # Claims with numbers: "2,048 H800s for $5.6M"
 30 | # h800*
 25 | h800*
@@ -24,9 +39,10 @@
 30 | per m tokens
 30 | per million tokens
 # API price cuts
-30 | price cut*
-30 | cuts price*
-30 | slash* price*
+35 | price cut*
+35 | cuts price*
+35 | cut* the price*
+35 | slash* price*
 25 | api price*
 # Distillation and open weights
 30 | distill*
@@ -39,8 +55,14 @@
 25 | crushed openai
 25 | beats openai
 25 | rivals openai
-25 | rival* gpt 4*
+25 | rival* gpt*
+25 | match* gpt*
+25 | rival* o1*
+25 | match* o1*
 25 | matches openai
+20 | on par with
+15 | openai o1
+15 | the performance of
 20 | o1 level
 20 | reasoning model*
 25 | chinese ai
@@ -56,6 +78,7 @@
 15 | plummet*
 15 | tumbl*
 15 | slump*
+15 | slide*
 15 | tanks
 15 | mauling
 15 | hits tech shares

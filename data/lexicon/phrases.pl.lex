@@ -7,6 +7,11 @@
 35 | tańsz* model*
 30 | tańsz* ai
 30 | tani* model*
+25 | taniej
+20 | tani*
+15 | otwart*
+20 | jedn* procesor*
+10 | model* ai
 30 | niższ* koszt*
 30 | koszt* trenowania
 30 | koszt* treningu
@@ -17,8 +22,8 @@
 25 | # mln dolarów
 25 | # mln usd
 # Obniżki cen API
-30 | obniż* cen*
-30 | obniżk* cen*
+35 | obniż* cen*
+35 | obniżk* cen*
 # Destylacja i otwarte wagi
 30 | destylac*
 30 | destylowan*
@@ -26,12 +31,14 @@
 25 | otwart* model*
 15 | licencj* mit
 # Rywale czołowych modeli
+25 | dorówn*
 25 | chińsk* model*
 25 | chińsk* ai
 25 | chińsk* sztuczn* inteligencj*
 20 | przełom* w ai
 # Reakcja rynku: słaba sama, rozstrzygająca obok nazwy laboratorium
 15 | wyprzedaż*
+10 | spadaj*
 15 | przecen*
 15 | nurkuj*
 15 | tąpnięci*
