@@ -80,6 +80,15 @@ static int window_index(const study_db_study *s, int start, int end)
     return -1;
 }
 
+/* Child rows come in ticker order, as the firms do: the index of ticker
+ * at or after firm i, or nfirms when it is not there. */
+static int firm_seek(const study_db_study *s, int i, const char *ticker)
+{
+    while (i < s->nfirms && strcmp(s->firms[i].ticker, ticker) != 0)
+        i++;
+    return i;
+}
+
 as_err study_db_load(study_db_study *out, PGconn *db, long long study_id)
 {
     memset(out, 0, sizeof *out);
@@ -160,7 +169,6 @@ as_err study_db_load(study_db_study *out, PGconn *db, long long study_id)
     PQclear(r);
     r = NULL;
 
-    /* Rows come in ticker order, as the firms do: walk both together. */
     err = db_query(db, &r,
                    "SELECT ticker, window_start, window_end, car, car_t, car_p, bhar, mv_change_bn"
                    " FROM study_firm_windows WHERE study_id = $1::bigint"
@@ -169,8 +177,7 @@ as_err study_db_load(study_db_study *out, PGconn *db, long long study_id)
     if (err)
         goto cleanup;
     for (int k = 0, i = 0; k < PQntuples(r); k++) {
-        while (i < nf && strcmp(out->firms[i].ticker, PQgetvalue(r, k, 0)) != 0)
-            i++;
+        i = firm_seek(out, i, PQgetvalue(r, k, 0));
         int w = window_index(out, inum(r, k, 1), inum(r, k, 2));
         if (i == nf || w < 0) {
             err = as_fail(AS_ERR_DB, "study %s: window row %s [%s,%s] matches no firm or window",
@@ -194,8 +201,7 @@ as_err study_db_load(study_db_study *out, PGconn *db, long long study_id)
     if (err)
         goto cleanup;
     for (int k = 0, i = 0; k < PQntuples(r); k++) {
-        while (i < nf && strcmp(out->firms[i].ticker, PQgetvalue(r, k, 0)) != 0)
-            i++;
+        i = firm_seek(out, i, PQgetvalue(r, k, 0));
         int d = inum(r, k, 1) - out->path_start;
         if (i == nf || d < 0 || d >= out->path_len) {
             err = as_fail(AS_ERR_DB, "study %s: AR row %s day %s matches no firm or path day",
