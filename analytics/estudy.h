@@ -1,7 +1,7 @@
 /*
  * estudy.h -- the event-study engine: abnormal returns, CARs and the group
  * tests, over plain arrays.  No files, no database, no printing here: the
- * loaders (estudy_csv.c, estudy_db.c) fill an estudy_panel, estudy_run()
+ * loaders (estudy_csv.c, study_db.c) fill an estudy_panel, estudy_run()
  * turns panel + events + config into an estudy_result, the writers and the
  * DB store read the result.
  *

@@ -95,6 +95,7 @@ typedef struct study_db_study {
     study_db_firm *firms;  /* (nfirms) in ticker order */
     int ntests;
     study_db_test *tests;  /* (ntests) by group, window, test */
+    double *path_block;    /* owns every firm's path_ar and path_car */
 } study_db_study;
 
 /* The id of the latest study of event_date (any settings); AS_ERR_NOT_FOUND. */

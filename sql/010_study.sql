@@ -9,27 +9,34 @@
 --
 -- Example queries (psql, or `aftershock sql "..."` as the analyst role):
 --
+-- The views carry `latest`: true for the most recently run study of each
+-- event date (several studies of one date can exist: other tickers, windows).
+--
 --   -- Biggest losers of the DeepSeek shock, day 0, with significance stars
---   SELECT ticker, sector, round(100 * day0_return, 2) AS ret_pct,
---          round(100 * ar_0_0, 2) AS ar_pct, stars_0_0, round(mv_change_bn, 1) AS bn
---   FROM v_event_impact WHERE event_date = '2025-01-27' ORDER BY ar_0_0 LIMIT 5;
+--   SELECT ticker, sector, round(100 * day0_return::numeric, 2) AS ret_pct,
+--          round(100 * ar_0_0::numeric, 2) AS ar_pct, stars_0_0,
+--          round(mv_change_bn::numeric, 1) AS bn
+--   FROM v_event_impact WHERE event_date = '2025-01-27' AND latest ORDER BY ar_0_0 LIMIT 5;
 --
 --   -- Market value lost per sector on day 0 and over [-1,+1]
---   SELECT sector, n_firms, round(mv_change_bn_0_0) AS day0_bn,
---          round(mv_change_bn_m1_1) AS m1_1_bn, round(100 * mean_ar_0_0, 2) AS mean_ar_pct
---   FROM v_sector_impact WHERE event_date = '2025-01-27' ORDER BY day0_bn;
+--   SELECT sector, n_firms, round(mv_change_bn_0_0::numeric) AS day0_bn,
+--          round(mv_change_bn_m1_1::numeric) AS m1_1_bn,
+--          round(100 * mean_ar_0_0::numeric, 2) AS mean_ar_pct
+--   FROM v_sector_impact WHERE event_date = '2025-01-27' AND latest ORDER BY day0_bn;
 --
---   -- Is the group's CAR significant by every test?
---   SELECT test, window_start, window_end, round(100 * caar, 3) AS caar_pct, statistic, p_value
---   FROM v_study_tests WHERE event_date = '2025-01-27' AND grp = 'all' ORDER BY window_start, test;
+--   -- Is the group's CAAR significant by every test?
+--   SELECT test, window_start, window_end, round(100 * caar::numeric, 3) AS caar_pct,
+--          round(statistic::numeric, 2) AS stat, p_value, stars
+--   FROM v_study_tests WHERE event_date = '2025-01-27' AND latest AND grp = 'all'
+--   ORDER BY window_start, window_end, test;
 --
 --   -- CAR path of NVDA for a chart, day -10..+10
---   SELECT day, date, round(100 * car, 2) AS car_pct FROM v_car_path
---   WHERE event_date = '2025-01-27' AND ticker = 'NVDA' ORDER BY day;
+--   SELECT day, date, round(100 * car::numeric, 2) AS car_pct FROM v_car_path
+--   WHERE event_date = '2025-01-27' AND latest AND ticker = 'NVDA' ORDER BY day;
 --
 --   -- Which stocks react most to AI-efficiency announcements?
 --   SELECT ticker, beta, t, p_value, n FROM study_efficiency
---   WHERE period_from = '2025-01-02' ORDER BY beta;
+--   WHERE period_from = '2025-01-02' AND period_to = '2025-02-28' ORDER BY beta;
 
 CREATE TABLE studies (
     id              bigserial PRIMARY KEY,
@@ -246,9 +253,14 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 COMMENT ON FUNCTION study_stars(double precision) IS 'Significance stars of a two-sided p-value: *** < 1%, ** < 5%, * < 10%.';
 
+CREATE VIEW v_latest_studies AS
+SELECT DISTINCT ON (event_date) id, event_date
+FROM studies ORDER BY event_date, created_at DESC, id DESC;
+COMMENT ON VIEW v_latest_studies IS 'The most recently run study of each event date (what `latest` in the other views means).';
+
 CREATE VIEW v_event_impact AS
 SELECT s.id AS study_id, s.event_date, s.day0_date, s.market, s.model,
-       f.ticker, sec.name, f.sector, f.status, f.beta,
+       s.id IN (SELECT id FROM v_latest_studies) AS latest, f.ticker, sec.name, f.sector, f.status, f.beta,
        f.day0_return, f.ar_day0, f.mv_change_bn,
        w00.car AS ar_0_0, w00.car_t AS t_0_0, w00.car_p AS p_0_0, study_stars(w00.car_p) AS stars_0_0,
        w11.car AS car_m1_1, w11.car_t AS t_m1_1, w11.car_p AS p_m1_1, study_stars(w11.car_p) AS stars_m1_1,
@@ -265,7 +277,8 @@ LEFT JOIN study_firm_windows w010 ON w010.study_id = s.id AND w010.ticker = f.ti
 COMMENT ON VIEW v_event_impact IS 'One row per study and firm: sector, day-0 raw return and AR, CARs of the default windows with t, p and stars (*** 1%, ** 5%, * 10%), BHAR over [0,+10] and market-value change ($bn, day 0 and [-1,+1]).';
 
 CREATE VIEW v_sector_impact AS
-SELECT s.id AS study_id, s.event_date, s.market, coalesce(f.sector, '(none)') AS sector,
+SELECT s.id AS study_id, s.event_date, s.market,
+       s.id IN (SELECT id FROM v_latest_studies) AS latest, coalesce(f.sector, '(none)') AS sector,
        count(*) AS n_firms, count(*) FILTER (WHERE f.status = 'ok') AS n_ok,
        avg(f.day0_return) AS mean_day0_return,
        avg(w00.car) AS mean_ar_0_0, avg(w11.car) AS mean_car_m1_1,
@@ -282,14 +295,16 @@ GROUP BY s.id, s.event_date, s.market, coalesce(f.sector, '(none)');
 COMMENT ON VIEW v_sector_impact IS 'Per study and sector: firms, mean day-0 return, mean AR/CARs of the default windows, summed market-value change ($bn). Sector tests are in v_study_tests (grp sector:NAME).';
 
 CREATE VIEW v_study_tests AS
-SELECT s.id AS study_id, s.event_date, s.market, s.model, t.grp, t.test, t.window_start, t.window_end,
+SELECT s.id AS study_id, s.event_date, s.market, s.model,
+       s.id IN (SELECT id FROM v_latest_studies) AS latest, t.grp, t.test, t.window_start, t.window_end,
        t.estimate AS caar, t.statistic, t.p_value, study_stars(t.p_value) AS stars, t.n, t.kp_rbar
 FROM studies s
 JOIN study_tests t ON t.study_id = s.id;
 COMMENT ON VIEW v_study_tests IS 'Group tests with the study''s event date and significance stars.';
 
 CREATE VIEW v_car_path AS
-SELECT s.id AS study_id, s.event_date, a.ticker, f.sector, a.day, a.date, a.ret, a.ar, a.ar_sd, a.car
+SELECT s.id AS study_id, s.event_date, s.id IN (SELECT id FROM v_latest_studies) AS latest,
+       a.ticker, f.sector, a.day, a.date, a.ret, a.ar, a.ar_sd, a.car
 FROM studies s
 JOIN study_ar a ON a.study_id = s.id
 JOIN study_firms f ON f.study_id = a.study_id AND f.ticker = a.ticker;
