@@ -75,9 +75,10 @@ BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/libaftershock.a
 BIN      := $(if $(filter 1,$(SAN)),$(BUILD)/aftershock,aftershock)
 
-# Keep intermediate objects (tests/support) between runs.
-.SECONDARY:
-.PHONY: all deps demo test check bench clean model
+# No bare .SECONDARY: here: it makes every target "secondary", and make then
+# never builds a missing one whose sources are older -- a clean clone would
+# build nothing.
+.PHONY: all deps demo test tests check bench clean model
 all: $(BIN) $(CUDA_SO)
 
 $(BUILD)/obj/%.o: %.c

@@ -38,9 +38,16 @@ if "$BIN" db -h >/dev/null 2>&1; then
 fi
 
 passed=0; failed=0; skipped=0; failed_names=""
-for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] || continue
+# Every tests/test_*.c must have been built: a missing program is a failure,
+# never a silent "0 passed, 0 failed".
+for src in tests/test_*.c; do
+    t="$BUILD/tests/$(basename "$src" .c)"
     name=$(basename "$t")
+    if [ ! -x "$t" ]; then
+        printf '%-34s not built (%s missing)\n' "$name" "$t"
+        failed=$((failed + 1)); failed_names="$failed_names $name"
+        continue
+    fi
     log="$TMP/$name.log"
     start=$(date +%s)
     "$t" >"$log" 2>&1
@@ -63,5 +70,8 @@ for t in "$BUILD"/tests/test_*; do
     fi
 done
 [ -n "$failed_names" ] && echo "failed:$failed_names"
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+    echo "tests: no test ran" >&2; failed=1
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
