@@ -167,6 +167,16 @@ static as_err target_finish(PGconn *db, struct ingest_target *t, const char *kin
     return AS_OK;
 }
 
+/* Session settings for large loads, set outside any transaction.  A bigger
+ * temp_buffers keeps a staging table of 1M rows (~100 MB) in memory; it can
+ * only be set before the session first touches a temporary table, so a
+ * refusal is ignored: the load still works, only slower. */
+static void session_prepare(PGconn *db)
+{
+    PGresult *r = PQexec(db, "SET temp_buffers = '256MB'");
+    PQclear(r);
+}
+
 static as_err price_parse(enum price_source s, struct price_set *out, const char *buf,
                           size_t len, const char *src, const char *ticker)
 {
@@ -285,6 +295,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     }
     char started[32];
     utc_now_text(started);
+    session_prepare(db);
     if ((e = http_fetch_all(jobs, njobs, &o->http)))
         goto done;
     for (size_t i = 0; i < njobs; i++) {
@@ -389,6 +400,7 @@ as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_r
     }
     char started[32];
     utc_now_text(started);
+    session_prepare(db);
     if ((e = http_fetch_all(jobs, o->nurls, &o->http)))
         goto done;
     for (size_t i = 0; i < o->nurls; i++) {
