@@ -102,14 +102,14 @@ static int date_ok(const char *s)
     return !s || (strlen(s) == 10 && date_parse_ymd(s, 10, &y, &m, &d));
 }
 
-/* "YYYY-MM-DD" -> unix seconds at 00:00 UTC, as text. */
-static void unix_text(char out[24], const char *date, long long fallback)
+/* "YYYY-MM-DD" -> unix seconds at 00:00 UTC plus shift, as text. */
+static void unix_text(char out[24], const char *date, long long shift)
 {
     int y, m, d;
-    long long t = fallback;
-    if (date && date_parse_ymd(date, 10, &y, &m, &d))
+    long long t = 0;
+    if (date_parse_ymd(date, 10, &y, &m, &d))
         t = days_from_civil(y, m, d) * 86400;
-    snprintf(out, 24, "%lld", t);
+    snprintf(out, 24, "%lld", t + shift);
 }
 
 static void utc_now_text(char out[32])
@@ -256,12 +256,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     const char *from = o->from ? o->from : "1990-01-01";
     const char *to = o->to ? o->to : today;
     unix_text(from_unix, from, 0);
-    unix_text(to_unix, to, (long long)now);
-    {
-        char *end;
-        long long tu = strtoll(to_unix, &end, 10) + 86400;
-        snprintf(to_unix, sizeof to_unix, "%lld", tu);
-    }
+    unix_text(to_unix, to, 86400);
 
     struct http_job *jobs = calloc(njobs, sizeof *jobs);
     char **labels = calloc(njobs, sizeof *labels);
