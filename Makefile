@@ -10,8 +10,8 @@
 #
 # Every .c file under common/ ingest/ analytics/ model/ reports/ goes into
 # libaftershock.a; cli/*.c make the front end; tests/test_*.c each become one
-# cmocka test program.  The CUDA core (model/cuda/*.cu) is built when nvcc is
-# present, unless CUDA=0.
+# cmocka test program.  The CUDA core (model/cuda/*.cu) becomes a shared
+# object loaded at run time, built when nvcc is present, unless CUDA=0.
 
 CC      ?= gcc
 PKGS    := libcurl jansson libpq xlsxwriter libxml-2.0 openblas lapacke
@@ -34,18 +34,28 @@ LDLIBS  += $(PKG_LIBS) -lm -lpthread
 LDFLAGS += $(LDFLAGS_SAN)
 
 # --- CUDA (optional) --------------------------------------------------------
+# model/cuda/*.cu become $(BUILD)/libaftershock_cuda.so, which the program
+# dlopen()s only for `--device cuda` (model/backend_cuda.c): the binary, the
+# tests and SAN=1 never link CUDA.  CUDA=auto builds it when nvcc is found,
+# CUDA=1 insists, CUDA=0 skips it.  sm_90 code plus compute_80 PTX, which
+# the driver compiles for any later GPU.
 NVCC    ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
-CUDA    ?= $(if $(NVCC),1,0)
+CUDA    ?= auto
 CU_SRC  := $(wildcard model/cuda/*.cu)
-ifeq ($(CUDA),1)
-ifneq ($(CU_SRC),)
-CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
-CFLAGS  += -DAS_HAVE_CUDA
 CU_OBJ  := $(patsubst %.cu,$(BUILD)/obj/%.o,$(CU_SRC))
-LDLIBS  += -L$(CUDA_HOME)/lib64 -L$(CUDA_HOME)/targets/x86_64-linux/lib -lcublas -lcudart -Wl,-rpath,$(CUDA_HOME)/lib64 -Wl,-rpath,$(CUDA_HOME)/targets/x86_64-linux/lib -lstdc++
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(NVCC))
+ifeq ($(CUDA),auto)
+CUDA_BUILD := $(if $(NVCC),1,0)
+else
+CUDA_BUILD := $(CUDA)
 endif
+ifeq ($(CUDA_BUILD)$(NVCC),1)
+$(error CUDA=1 but no nvcc found (set NVCC=/path/to/nvcc))
 endif
-NVCCFLAGS ?= -O2 -I. -std=c++17 -arch=sm_90 -Xcompiler -Wall
+CUDA_SO := $(if $(and $(filter 1,$(CUDA_BUILD)),$(CU_SRC),$(filter-out 1,$(SAN))),$(BUILD)/libaftershock_cuda.so)
+NVCCFLAGS ?= -O2 -I. -std=c++17 -gencode arch=compute_90,code=sm_90 \
+             -gencode arch=compute_80,code=compute_80 \
+             -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra,-Werror -Werror all-warnings
 
 # --- sources ----------------------------------------------------------------
 LIB_SRC  := $(wildcard common/*.c ingest/*.c analytics/*.c model/*.c reports/*.c)
@@ -57,7 +67,7 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 SQL_SRC  := $(sort $(wildcard sql/[0-9]*.sql))
 GEN_MIG  := $(BUILD)/gen/migrations.c
 
-LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(CU_OBJ) $(BUILD)/obj/gen/migrations.o
+LIB_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRC)) $(BUILD)/obj/gen/migrations.o
 CLI_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(CLI_SRC))
 SUP_OBJ  := $(patsubst %.c,$(BUILD)/obj/%.o,$(TEST_SUPPORT))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
@@ -68,7 +78,7 @@ BIN      := $(if $(filter 1,$(SAN)),$(BUILD)/aftershock,aftershock)
 # Keep intermediate objects (tests/support) between runs.
 .SECONDARY:
 .PHONY: all deps demo test check bench clean model
-all: $(BIN)
+all: $(BIN) $(CUDA_SO)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -78,7 +88,12 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/obj/%.o: %.cu
 	@mkdir -p $(dir $@)
 	@echo "  NVCC    $<"
-	@$(NVCC) $(NVCCFLAGS) -c $< -o $@
+	@$(NVCC) $(NVCCFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libaftershock_cuda.so: $(CU_OBJ)
+	@echo "  NVLINK  $@"
+	@$(NVCC) -shared -cudart shared -o $@ $(CU_OBJ) -L$(CUDA_HOME)/lib64 -lcublas \
+		-Xlinker -rpath,$(CUDA_HOME)/lib64,--no-undefined
 
 # The migrations travel inside the binary (see sql/embed.sh).
 $(GEN_MIG): $(SQL_SRC) sql/embed.sh
@@ -112,7 +127,7 @@ $(BUILD)/bench/%: bench/%.c $(LIB)
 deps:
 	@sh .ci/deps
 
-tests: $(BIN) $(TEST_BIN)
+tests: $(BIN) $(CUDA_SO) $(TEST_BIN)
 
 test: deps
 	@$(MAKE) --no-print-directory tests

@@ -29,6 +29,12 @@ struct command {
 static const struct command commands[] = {
     {"db", cmd_db, "manage the database: start|stop|status|url|psql|migrate"},
     {"ingest", cmd_ingest, "load prices or news: ingest prices|news --source S ..."},
+    {"events", cmd_events, "AI-efficiency announcements -> events on trading sessions: detect|list"},
+    {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
+    {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
+    {"report", cmd_report, "write the event workbook (Excel) for a trading day"},
+    {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
+    {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };

@@ -74,8 +74,8 @@ as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
         PQfinish(conn);
         return e;
     }
-    /* Notices (e.g. "relation already exists, skipping") are not for users. */
-    PQsetNoticeProcessor(conn, NULL, NULL);
+    /* Notices ("relation already exists, skipping") are not for users;
+     * warnings and errors still reach us through results. */
     db_exec(conn, "SET client_min_messages = warning");
     if (!(flags & DB_CONNECT_NO_MIGRATE)) {
         int applied;

@@ -334,7 +334,7 @@ static void test_news_feeds_load_once(void **state)
     snprintf(u3, sizeof u3, "http://127.0.0.1:%d/n/html/-1/deepseek/news/deepseek_rss.xml", port);
     free(rss);
     free(gd);
-    assert_int_equal(db_exec(db, "TRUNCATE news"), AS_OK);
+    assert_int_equal(db_exec(db, "TRUNCATE news CASCADE"), AS_OK);
     const char *urls[] = {u1, u2, u3};
     struct ingest_news_opts o = {.source = NEWS_SRC_RSS, .urls = urls, .nurls = 1,
                                  .http = fast_http()};

@@ -11,6 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void notice_ignore(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
 /* Rebuild AS_TEST_DB as key=value pairs with dbname replaced. */
 static int conninfo_with_db(char *out, size_t len, const char *base, const char *dbname)
 {
@@ -48,6 +54,7 @@ int testdb_create(char *conninfo, size_t len, const char *prefix)
         PQfinish(c);
         return -1;
     }
+    PQsetNoticeProcessor(c, notice_ignore, NULL); /* "does not exist, skipping" is expected */
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
     PQclear(PQexec(c, sql));
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);

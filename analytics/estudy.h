@@ -1,0 +1,226 @@
+/*
+ * estudy.h -- the event-study engine: abnormal returns, CARs and the group
+ * tests, over plain arrays.  No files, no database, no printing here: the
+ * loaders (estudy_csv.c, estudy_db.c) fill an estudy_panel, estudy_run()
+ * turns panel + events + config into an estudy_result, the writers and the
+ * DB store read the result.
+ *
+ * Time is in trading days: an event at date index t0 has its estimation
+ * window at t0+est_start .. t0+est_end and its event windows at t0+w.start ..
+ * t0+w.end, all counted on the panel's own calendar (the union of dates the
+ * data has), never in calendar days.
+ *
+ * Conventions (each formula cites its source where it is computed):
+ *   native  -- residual variance with divisor M - p (p regressors including
+ *              the intercept; CLM 1997 eq. 4.4.10), forecast-error corrected
+ *              CAR variance (MacKinlay 1997 eq. 15; CLM 1997 eq. 4.4.14).
+ *   estudy  -- Stata estudy's published conventions (Pacicco, Vena & Venegoni
+ *              2018, 2021; estudy.ado 2.1.2), see estudy_firm.c.
+ */
+#ifndef AS_ESTUDY_H
+#define AS_ESTUDY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/error.h"
+
+#define ESTUDY_MAX_WINDOWS 16
+#define ESTUDY_MAX_FACTORS 8
+
+typedef enum estudy_model {
+    ESTUDY_MODEL_MARKET = 0,     /* R = a + b Rm + e, OLS */
+    ESTUDY_MODEL_MARKET_ADJUSTED, /* AR = R - Rm */
+    ESTUDY_MODEL_MEAN_ADJUSTED,  /* AR = R - mean(R over estimation) */
+    ESTUDY_MODEL_FACTOR,         /* R = a + b Rm + sum c_k F_k + e, OLS */
+} estudy_model;
+
+typedef enum estudy_compat {
+    ESTUDY_COMPAT_NATIVE = 0,
+    ESTUDY_COMPAT_STATA_ESTUDY,
+} estudy_compat;
+
+typedef struct estudy_window {
+    int start, end; /* trading days relative to the event, inclusive */
+} estudy_window;
+
+typedef struct estudy_config {
+    estudy_model model;
+    estudy_compat compat;
+    int est_start, est_end;   /* estimation window, default -250 .. -11 */
+    int min_est_obs;          /* fewer usable estimation days: firm skipped */
+    int log_returns;          /* panel returns are log returns (BHAR converts) */
+    int nwindows;
+    estudy_window windows[ESTUDY_MAX_WINDOWS];
+    /* Extra days of the AR path kept for the CAR chart (the database mode
+     * keeps -10..+10).  They widen the span of r->ar but enter no window,
+     * test, rank or missing count, so statistics do not depend on them.
+     * Empty when path_start > path_end (the default). */
+    int path_start, path_end;
+} estudy_config;
+
+/* Defaults of issue 3: estimation [-250,-11], windows [0,0] [-1,1] [-5,5]
+ * [0,10], market model, native conventions, at least 100 estimation days. */
+void estudy_config_default(estudy_config *cfg);
+
+/* Parse "-250:-11" (or "-1:1") into a window; AS_ERR_USAGE naming opt. */
+as_err estudy_window_parse(estudy_window *out, const char *opt, const char *s);
+
+/*
+ * A panel: nseries return series on one calendar of ndates trading days.
+ * ret is series-major so one firm's estimation window is contiguous.
+ * price (optional, same shape) is the unadjusted or adjusted close used for
+ * market-value changes; NULL when the input had returns only.
+ * Memory: estudy_panel_free() frees everything the panel points to.
+ */
+typedef struct estudy_panel {
+    int ndates, nseries;
+    int32_t *dates;   /* (ndates) days since 1970-01-01, strictly ascending */
+    char **names;     /* (nseries) tickers, heap strings */
+    double *ret;      /* (nseries, ndates) simple or log returns; NAN = missing */
+    double *price;    /* (nseries, ndates) or NULL; NAN = missing */
+} estudy_panel;
+
+as_err estudy_panel_alloc(estudy_panel *p, int ndates, int nseries, int with_price);
+void estudy_panel_free(estudy_panel *p);
+int estudy_panel_find(const estudy_panel *p, const char *name); /* -1 if absent */
+int estudy_panel_date_index(const estudy_panel *p, int32_t day); /* -1 if absent */
+
+/*
+ * Returns from prices: simple P_t/P_{t-1} - 1 or log ln(P_t/P_{t-1}).  A
+ * missing price makes the return ending there missing, and the next return
+ * is taken over the gap from the last observed price ("multi-day", as
+ * estudy2's multi_day = TRUE), so a non-trading day does not lose two
+ * returns.  Non-positive prices are an AS_ERR_PARSE naming the series/date.
+ */
+as_err estudy_returns_from_prices(estudy_panel *p, int log_returns);
+
+typedef struct estudy_event {
+    int firm;          /* series index in the panel */
+    int t0;            /* date index of day 0 */
+    int sector;        /* index into the sector name list, -1 = none */
+    double shares;     /* shares outstanding, NAN when unknown */
+} estudy_event;
+
+/* One test of one group over one window. */
+typedef enum estudy_test {
+    ESTUDY_TEST_CSECT_T = 0, /* cross-sectional t (Brown & Warner 1985) */
+    ESTUDY_TEST_PATELL,      /* Patell (1976) Z */
+    ESTUDY_TEST_BMP,         /* Boehmer, Musumeci & Poulsen (1991) */
+    ESTUDY_TEST_KP_PATELL,   /* Kolari & Pynnonen (2010) adjusted Patell */
+    ESTUDY_TEST_KP_BMP,      /* Kolari & Pynnonen (2010) adjusted BMP */
+    ESTUDY_TEST_CORRADO_RANK,/* Corrado (1989), Campbell & Wasley (1993) */
+    ESTUDY_TEST_GEN_SIGN,    /* Cowan (1992) generalized sign */
+    ESTUDY_TEST_WILCOXON,    /* Wilcoxon (1945) signed rank on CARs */
+    ESTUDY_NTESTS
+} estudy_test;
+
+const char *estudy_test_name(estudy_test t); /* "csect_t", "patell", ... */
+
+/* Why a firm-event has no result. */
+typedef enum estudy_status {
+    ESTUDY_OK = 0,
+    ESTUDY_SKIP_RANGE,     /* estimation or event window outside the data */
+    ESTUDY_SKIP_FEW_OBS,   /* fewer than min_est_obs usable estimation days */
+    ESTUDY_SKIP_SINGULAR,  /* regressors collinear in the estimation window */
+    ESTUDY_SKIP_NO_MARKET, /* market/factor returns missing on every day */
+} estudy_status;
+
+const char *estudy_status_name(estudy_status s);
+
+typedef struct estudy_firm {
+    estudy_status status;
+    int n_est;          /* estimation days used */
+    int n_est_missing;  /* estimation days with a missing firm return */
+    int n_est_zero;     /* estimation days with a return of exactly 0 (thin trading) */
+    int n_event_missing;/* days of the windows' span with a missing AR */
+    int df;             /* degrees of freedom of sigma2 */
+    double alpha, beta; /* intercept and market slope (NAN where not estimated) */
+    double sigma2;      /* residual variance, divisor per the convention */
+    double pos_frac;    /* share of estimation ARs > 0 (Cowan 1992) */
+} estudy_firm;
+
+typedef struct estudy_group {
+    char name[96];      /* "all", "event:2025-01-27", "sector:Semiconductors" */
+    int n;              /* firm-events with a result */
+    double rbar;        /* Kolari-Pynnonen average residual cross-correlation */
+    double estimate[ESTUDY_MAX_WINDOWS];                 /* CAAR */
+    double stat[ESTUDY_MAX_WINDOWS][ESTUDY_NTESTS];
+    double p[ESTUDY_MAX_WINDOWS][ESTUDY_NTESTS];         /* two-sided */
+    int nobs[ESTUDY_MAX_WINDOWS][ESTUDY_NTESTS];
+} estudy_group;
+
+/*
+ * The result.  Per firm-event arrays are indexed [e * span + d] for days
+ * d = 0 .. span-1 meaning relative day span_start + d, and [e * nwin + w]
+ * for windows.  Memory: one block per kind, estudy_result_free() frees all.
+ */
+typedef struct estudy_result {
+    int nevents, nwin, span, span_start, p; /* p = regressors incl. intercept */
+    estudy_window windows[ESTUDY_MAX_WINDOWS];
+    estudy_firm *firm;  /* (nevents) */
+    double *coef;       /* (nevents, p) OLS coefficients, intercept first */
+    double *ar;         /* (nevents, span) abnormal returns, NAN missing */
+    double *ar_sd;      /* (nevents, span) forecast-error corrected SD of AR */
+    double *car, *car_sd, *car_t, *car_p, *bhar, *scar, *mv_change;
+                        /* (nevents, nwin); mv_change in $bn, NAN unknown */
+    int ngroups;
+    estudy_group *groups; /* (ngroups): "all", each event date, each sector */
+} estudy_result;
+
+void estudy_result_free(estudy_result *r);
+
+/*
+ * Run the study.  market is the series index of the market proxy (ignored by
+ * mean-adjusted), factors the series indexes of extra regressors (factor
+ * model).  sectors names the sector indexes used in events (may be NULL when
+ * no event has a sector).  Firm-events that cannot be estimated get a status
+ * and NAN results; they are counted, never dropped silently.
+ */
+as_err estudy_run(estudy_result *out, const estudy_panel *panel,
+                  const estudy_event *events, int nevents,
+                  const estudy_config *cfg, int market,
+                  const int *factors, int nfactors,
+                  const char *const *sectors, int nsectors);
+
+/* ---- pieces exposed for tests and for the efficiency beta ------------- */
+
+/*
+ * OLS of y on X by the normal equations through LAPACK (dposv), for nrhs
+ * right-hand sides at once: X (n, p) column-major, Y (n, nrhs) column-major.
+ * Writes B (p, nrhs) and XtXinv (p, p).  AS_ERR_NUMERIC when X'X is singular.
+ */
+as_err estudy_ols_batch(double *B, double *XtXinv, const double *X,
+                        const double *Y, int n, int p, int nrhs);
+
+/* The plain-loop reference of estudy_ols_batch for one right-hand side
+ * (Gauss-Jordan on X'X); tests compare the two. */
+as_err estudy_ols_ref(double *b, double *XtXinv, const double *X,
+                      const double *y, int n, int p);
+
+/* Distribution functions (estudy_dist.c). */
+double estudy_norm_sf2(double z);          /* two-sided normal p-value */
+double estudy_t_sf2(double t, double df);  /* two-sided Student t p-value */
+
+/*
+ * Efficiency beta: OLS of the daily abnormal return on the day's
+ * AI-efficiency announcement score, AR_t = a + b score_t + u_t, over days
+ * [from, to] (date indexes, inclusive).  AR from the market model estimated
+ * on the estimation window relative to `from`.  Days without a score count
+ * as score 0.  Writes b, its t statistic (OLS SE, divisor n - 2) and n.
+ */
+typedef struct estudy_effbeta {
+    double beta, t, p;
+    int n;
+    estudy_status status;
+} estudy_effbeta;
+
+as_err estudy_efficiency_beta(estudy_effbeta *out, const estudy_panel *panel,
+                              int firm, int market, const double *score,
+                              int from, int to, const estudy_config *cfg);
+
+/* "YYYY-MM-DD" <-> days since 1970-01-01. */
+as_err estudy_date_parse(int32_t *out, const char *s, size_t len);
+void estudy_date_format(char out[11], int32_t day);
+
+#endif

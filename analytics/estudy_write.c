@@ -1,0 +1,276 @@
+/*
+ * estudy_write.c -- formats an estudy_result as table, CSV or JSON (layout
+ * documented in estudy_write.h).  Reads the result, computes nothing but
+ * the per-sector market-value sums.  Numbers are printed with %.10g so a
+ * reader gets every digit that matters; NAN prints as an empty CSV cell,
+ * "-" in the table and null in JSON.
+ */
+#include "analytics/estudy_write.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void estudy_sector_mv(double *mv, int *n, const estudy_report *rep)
+{
+    const estudy_result *r = rep->r;
+    for (int i = 0; i < rep->nsectors * r->nwin; i++) {
+        mv[i] = 0;
+        n[i] = 0;
+    }
+    for (int e = 0; e < r->nevents; e++) {
+        int s = rep->events[e].sector;
+        if (s < 0)
+            continue;
+        for (int w = 0; w < r->nwin; w++) {
+            double v = r->mv_change[(size_t)e * r->nwin + w];
+            if (!isnan(v)) {
+                mv[s * r->nwin + w] += v;
+                n[s * r->nwin + w]++;
+            }
+        }
+    }
+}
+
+static void csv_num(FILE *out, double v, int last)
+{
+    if (!isnan(v))
+        fprintf(out, "%.10g", v);
+    fputc(last ? '\n' : ',', out);
+}
+
+static void write_csv(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+{
+    const estudy_result *r = rep->r;
+    fprintf(out, "# firms\nticker,event_date,window_start,window_end,car,car_sd,car_t,"
+                 "car_p,bhar,mv_change_bn,n_est,n_est_missing,n_est_zero,n_event_missing,"
+                 "status\n");
+    for (int e = 0; e < r->nevents; e++) {
+        const estudy_event *ev = &rep->events[e];
+        const estudy_firm *f = &r->firm[e];
+        char d[11];
+        estudy_date_format(d, rep->panel->dates[ev->t0]);
+        for (int w = 0; w < r->nwin; w++) {
+            size_t k = (size_t)e * r->nwin + w;
+            fprintf(out, "%s,%s,%d,%d,", rep->panel->names[ev->firm], d, r->windows[w].start,
+                    r->windows[w].end);
+            csv_num(out, r->car[k], 0);
+            csv_num(out, r->car_sd[k], 0);
+            csv_num(out, r->car_t[k], 0);
+            csv_num(out, r->car_p[k], 0);
+            csv_num(out, r->bhar[k], 0);
+            csv_num(out, r->mv_change[k], 0);
+            fprintf(out, "%d,%d,%d,%d,%s\n", f->n_est, f->n_est_missing, f->n_est_zero,
+                    f->n_event_missing, estudy_status_name(f->status));
+        }
+    }
+    fprintf(out, "\n# tests\ngroup,test,window_start,window_end,estimate,statistic,p_value,n\n");
+    for (int g = 0; g < r->ngroups; g++)
+        for (int w = 0; w < r->nwin; w++)
+            for (int t = 0; t < ESTUDY_NTESTS; t++) {
+                const estudy_group *G = &r->groups[g];
+                fprintf(out, "%s,%s,%d,%d,", G->name, estudy_test_name((estudy_test)t),
+                        r->windows[w].start, r->windows[w].end);
+                csv_num(out, G->estimate[w], 0);
+                csv_num(out, G->stat[w][t], 0);
+                csv_num(out, G->p[w][t], 0);
+                fprintf(out, "%d\n", G->nobs[w][t]);
+            }
+    if (rep->nsectors) {
+        fprintf(out, "\n# sectors\nsector,window_start,window_end,n,mv_change_bn\n");
+        for (int s = 0; s < rep->nsectors; s++)
+            for (int w = 0; w < r->nwin; w++) {
+                fprintf(out, "%s,%d,%d,%d,", rep->sectors[s], r->windows[w].start,
+                        r->windows[w].end, sn[s * r->nwin + w]);
+                csv_num(out, sn[s * r->nwin + w] ? smv[s * r->nwin + w] : NAN, 1);
+            }
+    }
+    if (rep->neff) {
+        fprintf(out, "\n# efficiency\nticker,beta,t,p_value,n\n");
+        for (int i = 0; i < rep->neff; i++) {
+            fprintf(out, "%s,", rep->panel->names[rep->eff_firm[i]]);
+            csv_num(out, rep->eff[i].beta, 0);
+            csv_num(out, rep->eff[i].t, 0);
+            csv_num(out, rep->eff[i].p, 0);
+            fprintf(out, "%d\n", rep->eff[i].n);
+        }
+    }
+}
+
+static void tab_num(FILE *out, const char *fmt, double v, int width)
+{
+    if (isnan(v))
+        fprintf(out, "%*s", width, "-");
+    else
+        fprintf(out, fmt, width, v);
+}
+
+static void write_table(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+{
+    const estudy_result *r = rep->r;
+    if (r->nevents) /* an efficiency-only report has no firm-events */
+        fprintf(out, "%-8s %-10s %8s %9s %9s %8s %8s %9s %10s  %s\n", "ticker", "day0",
+                "window", "CAR%", "SD%", "t", "p", "BHAR%", "dMV $bn", "est/miss/zero");
+    for (int e = 0; e < r->nevents; e++) {
+        const estudy_event *ev = &rep->events[e];
+        const estudy_firm *f = &r->firm[e];
+        char d[11];
+        estudy_date_format(d, rep->panel->dates[ev->t0]);
+        for (int w = 0; w < r->nwin; w++) {
+            size_t k = (size_t)e * r->nwin + w;
+            char win[24];
+            snprintf(win, sizeof win, "[%d,%d]", r->windows[w].start, r->windows[w].end);
+            fprintf(out, "%-8s %-10s %8s ", rep->panel->names[ev->firm], d, win);
+            tab_num(out, "%*.3f", 100 * r->car[k], 9);
+            tab_num(out, " %*.3f", 100 * r->car_sd[k], 9);
+            tab_num(out, " %*.2f", r->car_t[k], 8);
+            tab_num(out, " %*.4f", r->car_p[k], 8);
+            tab_num(out, " %*.3f", 100 * r->bhar[k], 9);
+            tab_num(out, " %*.2f", r->mv_change[k], 10);
+            fprintf(out, "  %d/%d/%d%s%s\n", f->n_est, f->n_est_missing, f->n_est_zero,
+                    f->status == ESTUDY_OK ? "" : "  ",
+                    f->status == ESTUDY_OK ? "" : estudy_status_name(f->status));
+        }
+    }
+    for (int g = 0; g < r->ngroups; g++) {
+        const estudy_group *G = &r->groups[g];
+        fprintf(out, "\ngroup %s: %d firm-events, KP average residual correlation %.4f\n",
+                G->name, G->n, G->rbar);
+        fprintf(out, "  %-8s %9s", "window", "CAAR%");
+        for (int t = 0; t < ESTUDY_NTESTS; t++)
+            fprintf(out, " %13s", estudy_test_name((estudy_test)t));
+        fputc('\n', out);
+        for (int w = 0; w < r->nwin; w++) {
+            char win[24];
+            snprintf(win, sizeof win, "[%d,%d]", r->windows[w].start, r->windows[w].end);
+            fprintf(out, "  %-8s ", win);
+            tab_num(out, "%*.3f", 100 * G->estimate[w], 9);
+            for (int t = 0; t < ESTUDY_NTESTS; t++) {
+                if (isnan(G->stat[w][t]))
+                    fprintf(out, " %13s", "-");
+                else
+                    fprintf(out, " %6.2f(%.3f)", G->stat[w][t], G->p[w][t]);
+            }
+            fputc('\n', out);
+        }
+    }
+    if (rep->nsectors) {
+        fprintf(out, "\nmarket-value change by sector ($bn)\n");
+        for (int s = 0; s < rep->nsectors; s++) {
+            fprintf(out, "  %-24s", rep->sectors[s]);
+            for (int w = 0; w < r->nwin; w++)
+                if (sn[s * r->nwin + w])
+                    fprintf(out, "  [%d,%d] %9.2f", r->windows[w].start, r->windows[w].end,
+                            smv[s * r->nwin + w]);
+            fputc('\n', out);
+        }
+    }
+    if (rep->neff) {
+        fprintf(out, "\nefficiency beta (AR on announcement score)\n");
+        for (int i = 0; i < rep->neff; i++) {
+            fprintf(out, "  %-8s", rep->panel->names[rep->eff_firm[i]]);
+            tab_num(out, " beta %*.6f", rep->eff[i].beta, 10);
+            tab_num(out, "  t %*.2f", rep->eff[i].t, 7);
+            tab_num(out, "  p %*.4f", rep->eff[i].p, 7);
+            fprintf(out, "  n %d\n", rep->eff[i].n);
+        }
+    }
+}
+
+static json_t *jnum(double v)
+{
+    return isnan(v) || isinf(v) ? json_null() : json_real(v);
+}
+
+static as_err write_json(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+{
+    const estudy_result *r = rep->r;
+    json_t *root = json_object(), *firms = json_array(), *tests = json_array();
+    json_t *sectors = json_array(), *eff = json_array();
+    json_object_set_new(root, "firms", firms);
+    json_object_set_new(root, "tests", tests);
+    json_object_set_new(root, "sectors", sectors);
+    json_object_set_new(root, "efficiency", eff);
+    for (int e = 0; e < r->nevents; e++) {
+        const estudy_event *ev = &rep->events[e];
+        const estudy_firm *f = &r->firm[e];
+        char d[11];
+        estudy_date_format(d, rep->panel->dates[ev->t0]);
+        json_t *ar = json_array();
+        for (int k = 0; k < r->span; k++)
+            json_array_append_new(ar, jnum(r->ar[(size_t)e * r->span + k]));
+        json_t *wins = json_array();
+        for (int w = 0; w < r->nwin; w++) {
+            size_t k = (size_t)e * r->nwin + w;
+            json_array_append_new(
+                wins, json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:o,s:o}", "window_start",
+                                r->windows[w].start, "window_end", r->windows[w].end, "car",
+                                jnum(r->car[k]), "car_sd", jnum(r->car_sd[k]), "car_t",
+                                jnum(r->car_t[k]), "car_p", jnum(r->car_p[k]), "bhar",
+                                jnum(r->bhar[k]), "mv_change_bn", jnum(r->mv_change[k])));
+        }
+        json_array_append_new(
+            firms, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:i,s:i,s:i,s:i,s:o,s:o}",
+                             "ticker", rep->panel->names[ev->firm], "event_date", d,
+                             "status", estudy_status_name(f->status), "alpha", jnum(f->alpha),
+                             "beta", jnum(f->beta), "sigma2", jnum(f->sigma2), "n_est",
+                             f->n_est, "n_est_missing", f->n_est_missing, "n_est_zero",
+                             f->n_est_zero, "n_event_missing", f->n_event_missing,
+                             "ar_first_day", r->span_start, "ar", ar, "windows", wins));
+    }
+    for (int g = 0; g < r->ngroups; g++)
+        for (int w = 0; w < r->nwin; w++)
+            for (int t = 0; t < ESTUDY_NTESTS; t++) {
+                const estudy_group *G = &r->groups[g];
+                json_array_append_new(
+                    tests, json_pack("{s:s,s:s,s:i,s:i,s:o,s:o,s:o,s:i}", "group", G->name,
+                                     "test", estudy_test_name((estudy_test)t), "window_start",
+                                     r->windows[w].start, "window_end", r->windows[w].end,
+                                     "estimate", jnum(G->estimate[w]), "statistic",
+                                     jnum(G->stat[w][t]), "p_value", jnum(G->p[w][t]), "n",
+                                     G->nobs[w][t]));
+            }
+    for (int s = 0; s < rep->nsectors; s++)
+        for (int w = 0; w < r->nwin; w++)
+            json_array_append_new(
+                sectors, json_pack("{s:s,s:i,s:i,s:i,s:o}", "sector", rep->sectors[s],
+                                   "window_start", r->windows[w].start, "window_end",
+                                   r->windows[w].end, "n", sn[s * r->nwin + w], "mv_change_bn",
+                                   sn[s * r->nwin + w] ? jnum(smv[s * r->nwin + w])
+                                                       : json_null()));
+    for (int i = 0; i < rep->neff; i++)
+        json_array_append_new(
+            eff, json_pack("{s:s,s:o,s:o,s:o,s:i}", "ticker",
+                           rep->panel->names[rep->eff_firm[i]], "beta", jnum(rep->eff[i].beta),
+                           "t", jnum(rep->eff[i].t), "p_value", jnum(rep->eff[i].p), "n",
+                           rep->eff[i].n));
+    int rc = json_dumpf(root, out, JSON_INDENT(1) | JSON_REAL_PRECISION(12));
+    fputc('\n', out);
+    json_decref(root);
+    return rc ? as_fail(AS_ERR_IO, "cannot write the JSON result") : AS_OK;
+}
+
+as_err estudy_write(FILE *out, estudy_format fmt, const estudy_report *rep)
+{
+    int cells = rep->nsectors * rep->r->nwin;
+    double *smv = malloc((size_t)(cells ? cells : 1) * sizeof *smv);
+    int *sn = malloc((size_t)(cells ? cells : 1) * sizeof *sn);
+    as_err err = AS_OK;
+    if (!smv || !sn) {
+        err = as_fail(AS_ERR_NOMEM, "event study: no memory for the report");
+        goto cleanup;
+    }
+    estudy_sector_mv(smv, sn, rep);
+    switch (fmt) {
+    case ESTUDY_FORMAT_CSV: write_csv(out, rep, smv, sn); break;
+    case ESTUDY_FORMAT_TABLE: write_table(out, rep, smv, sn); break;
+    case ESTUDY_FORMAT_JSON: err = write_json(out, rep, smv, sn); break;
+    }
+    if (!err && ferror(out))
+        err = as_fail(AS_ERR_IO, "cannot write the event-study result");
+cleanup:
+    free(smv);
+    free(sn);
+    return err;
+}

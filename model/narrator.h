@@ -1,0 +1,39 @@
+/*
+ * narrator.h -- the deterministic teacher: analyst-style paragraphs written
+ * from a fact sheet by a seeded grammar.
+ *
+ * Every number the narrator prints is a fact-sheet value at the sheet's own
+ * precision, every direction word follows the sign of the value it
+ * describes, and every ticker and date comes from the sheet, so its text
+ * passes the guard (model/guard.h) by construction.  That makes it both the
+ * teacher the student model is distilled from and the fallback when a
+ * generated summary fails the guard.  The seed chooses among phrasings only;
+ * the same (sheet, stock, seed) always gives the same bytes.  It is not the
+ * neural model (model/distill.h) and it does not read the database.
+ */
+#ifndef AS_NARRATOR_H
+#define AS_NARRATOR_H
+
+#include "common/error.h"
+#include "model/factsheet.h"
+
+#include <stdint.h>
+
+/* Magnitude classes of a day-0 move, by |return| in percent: >= 10 extreme,
+ * >= 5 large, >= 2 clear, >= 0.5 small, else flat.  The verbs of each class
+ * are listed in narrator.c and recognised by the guard. */
+typedef enum narrator_mag {
+    NARRATOR_FLAT,
+    NARRATOR_SMALL,
+    NARRATOR_CLEAR,
+    NARRATOR_LARGE,
+    NARRATOR_EXTREME,
+} narrator_mag;
+
+narrator_mag narrator_magnitude(double pct);
+
+/* The paragraph about stock (index into fs->stocks).  *out is a heap string,
+ * caller frees.  AS_ERR_RANGE for a bad index, AS_ERR_NOMEM. */
+as_err narrator_write(char **out, const factsheet *fs, int stock, uint64_t seed);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * pool.c -- fork-join pool (see pool.h).
+ *
+ * A job is published by bumping `generation`; each worker runs its slice and
+ * bumps `done`.  Workers spin on the generation for a while, then sleep on a
+ * condition variable; the publisher always takes the mutex before its
+ * broadcast, and a worker re-checks the generation under the mutex before
+ * sleeping, so no wake-up is lost.
+ */
+#include "model/pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#define POOL_SPINS 200000
+
+struct pool {
+    int n;
+    pthread_t *threads;       /* (n - 1) workers */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_ulong generation;
+    atomic_int done;
+    atomic_int quit;
+    pool_fn fn;
+    void *ctx;
+    long total;
+};
+
+typedef struct worker_arg {
+    pool *p;
+    int index;
+} worker_arg;
+
+static void slice_run(pool *p, int index)
+{
+    long lo = p->total * index / p->n, hi = p->total * (index + 1) / p->n;
+    if (lo < hi)
+        p->fn(p->ctx, lo, hi, index);
+}
+
+static void *worker_main(void *arg)
+{
+    worker_arg wa = *(worker_arg *)arg;
+    free(arg);
+    pool *p = wa.p;
+    unsigned long seen = 0;
+    for (;;) {
+        unsigned long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) == seen) {
+            if (++spins < POOL_SPINS) {
+#if defined(__x86_64__)
+                __builtin_ia32_pause();
+#endif
+                continue;
+            }
+            pthread_mutex_lock(&p->mu);
+            while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
+                pthread_cond_wait(&p->cv, &p->mu);
+            pthread_mutex_unlock(&p->mu);
+            spins = 0;
+            if (atomic_load(&p->quit))
+                return NULL;
+        }
+        seen = g;
+        if (atomic_load(&p->quit))
+            return NULL;
+        slice_run(p, wa.index);
+        atomic_fetch_add_explicit(&p->done, 1, memory_order_release);
+    }
+}
+
+as_err pool_new(pool **out, int n_threads)
+{
+    *out = NULL;
+    if (n_threads < 1 || n_threads > 256)
+        return as_fail(AS_ERR_USAGE, "thread count %d out of range [1, 256]", n_threads);
+    pool *p = calloc(1, sizeof *p);
+    if (!p)
+        return as_fail(AS_ERR_NOMEM, "out of memory for the thread pool");
+    p->n = 1; /* the threads that exist, for pool_free on a partial start */
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->threads = calloc((size_t)n_threads, sizeof *p->threads);
+    if (!p->threads) {
+        pool_free(p);
+        return as_fail(AS_ERR_NOMEM, "out of memory for the thread pool");
+    }
+    for (int i = 1; i < n_threads; i++) {
+        worker_arg *wa = malloc(sizeof *wa);
+        if (wa) {
+            wa->p = p;
+            wa->index = i;
+        }
+        if (!wa || pthread_create(&p->threads[i - 1], NULL, worker_main, wa) != 0) {
+            free(wa);
+            pool_free(p);
+            return as_fail(AS_ERR_NOMEM, "cannot start thread %d of the pool", i);
+        }
+        p->n = i + 1;
+    }
+    /* workers read n only once a job is published, after this point */
+    p->n = n_threads;
+    *out = p;
+    return AS_OK;
+}
+
+void pool_free(pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->mu);
+    atomic_store(&p->quit, 1);
+    atomic_fetch_add(&p->generation, 1);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 1; i < p->n; i++)
+        pthread_join(p->threads[i - 1], NULL);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cv);
+    free(p->threads);
+    free(p);
+}
+
+int pool_threads(const pool *p)
+{
+    return p ? p->n : 1;
+}
+
+void pool_run(pool *p, pool_fn fn, void *ctx, long n)
+{
+    if (!p || p->n == 1 || n < 2) {
+        if (n > 0)
+            fn(ctx, 0, n, 0);
+        return;
+    }
+    p->fn = fn;
+    p->ctx = ctx;
+    p->total = n;
+    atomic_store_explicit(&p->done, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->generation, 1, memory_order_release);
+    pthread_mutex_lock(&p->mu);
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    slice_run(p, 0);
+    while (atomic_load_explicit(&p->done, memory_order_acquire) < p->n - 1) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#else
+        sched_yield();
+#endif
+    }
+}

@@ -1,0 +1,623 @@
+/*
+ * quant.c -- block formats, conversions and row dot products (see quant.h).
+ *
+ * Layouts and dequantization formulas follow ggml-quants.c (llama.cpp
+ * c392e509), so a tensor written by llama-quantize reads back to the same
+ * floats.  The quantizers for Q8_0 and Q4_0 are ggml's reference ones; the
+ * Q4_K and Q6_K quantizers are simple min/max ones (ggml searches for better
+ * scales): enough for synthetic benchmark models and round-trip tests, not
+ * for shipping quality.  The AVX2 kernels are compiled with target
+ * attributes so the rest of the build keeps the baseline x86-64 ISA.
+ */
+#include "model/quant.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define QUANT_X86 1
+#else
+#define QUANT_X86 0
+#endif
+
+_Static_assert(sizeof(blk_q8_0) == 34, "block_q8_0 layout");
+_Static_assert(sizeof(blk_q4_0) == 18, "block_q4_0 layout");
+_Static_assert(sizeof(blk_q4_K) == 144, "block_q4_K layout");
+_Static_assert(sizeof(blk_q6_K) == 210, "block_q6_K layout");
+
+float fp16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16;
+    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        /* zero or subnormal: value = man * 2^-24, exact in float */
+        float f = (float)man * 0x1p-24f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 112) << 23) | (man << 13);
+    }
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t f32_to_fp16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t ax = x & 0x7fffffffu;
+    if (ax >= 0x7f800000u) /* inf or nan */
+        return sign | 0x7c00 | (ax > 0x7f800000u ? 0x200 : 0);
+    if (ax >= 0x477ff000u) /* rounds to >= 65520: overflow to inf */
+        return sign | 0x7c00;
+    if (ax < 0x38800000u) {
+        /* subnormal half: scale into integer units of 2^-24, round to even */
+        float a;
+        memcpy(&a, &ax, 4);
+        return sign | (uint16_t)lrintf(a * 0x1p24f);
+    }
+    uint32_t r = ax + 0xfff + ((ax >> 13) & 1); /* round to nearest even */
+    return sign | (uint16_t)((r - 0x38000000u) >> 13);
+}
+
+float bf16_to_f32(uint16_t h)
+{
+    uint32_t bits = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+uint16_t f32_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u)
+        return (uint16_t)((x >> 16) | 64); /* keep nan a nan */
+    return (uint16_t)((x + 0x7fff + ((x >> 16) & 1)) >> 16);
+}
+
+int quant_supported(ggml_type t)
+{
+    switch (t) {
+    case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q8_0:
+    case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_K: case GGML_TYPE_Q6_K:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int quant_wants_q8(ggml_type t)
+{
+    return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_Q4_0;
+}
+
+/* ggml's get_scale_min_k4: the j-th 6-bit scale and min of a Q4_K block. */
+static void q4k_scale_min(int j, const uint8_t *q, uint8_t *d, uint8_t *m)
+{
+    if (j < 4) {
+        *d = q[j] & 63;
+        *m = q[j + 4] & 63;
+    } else {
+        *d = (uint8_t)((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4));
+        *m = (uint8_t)((q[j + 4] >> 4) | ((q[j] >> 6) << 4));
+    }
+}
+
+static void dequant_q4_K_block(float *y, const blk_q4_K *b)
+{
+    float d = fp16_to_f32(b->d), dmin = fp16_to_f32(b->dmin);
+    const uint8_t *q = b->qs;
+    for (int j = 0, is = 0; j < QK_K; j += 64, is += 2, q += 32) {
+        uint8_t sc, m;
+        q4k_scale_min(is, b->scales, &sc, &m);
+        float d1 = d * sc, m1 = dmin * m;
+        q4k_scale_min(is + 1, b->scales, &sc, &m);
+        float d2 = d * sc, m2 = dmin * m;
+        for (int l = 0; l < 32; l++)
+            y[j + l] = d1 * (q[l] & 0xF) - m1;
+        for (int l = 0; l < 32; l++)
+            y[j + 32 + l] = d2 * (q[l] >> 4) - m2;
+    }
+}
+
+static void dequant_q6_K_block(float *y, const blk_q6_K *b)
+{
+    float d = fp16_to_f32(b->d);
+    const uint8_t *ql = b->ql, *qh = b->qh;
+    const int8_t *sc = b->scales;
+    for (int n = 0; n < QK_K; n += 128, ql += 64, qh += 32, sc += 8) {
+        for (int l = 0; l < 32; l++) {
+            int is = l / 16;
+            int q1 = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) - 32;
+            int q2 = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) - 32;
+            int q3 = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32;
+            int q4 = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32;
+            y[n + l] = d * sc[is] * q1;
+            y[n + l + 32] = d * sc[is + 2] * q2;
+            y[n + l + 64] = d * sc[is + 4] * q3;
+            y[n + l + 96] = d * sc[is + 6] * q4;
+        }
+    }
+}
+
+void quant_dequant_row(float *dst, const void *src, ggml_type t, int64_t n)
+{
+    switch (t) {
+    case GGML_TYPE_F32:
+        memcpy(dst, src, (size_t)n * 4);
+        return;
+    case GGML_TYPE_F16: {
+        const uint16_t *s = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = fp16_to_f32(s[i]);
+        return;
+    }
+    case GGML_TYPE_BF16: {
+        const uint16_t *s = src;
+        for (int64_t i = 0; i < n; i++)
+            dst[i] = bf16_to_f32(s[i]);
+        return;
+    }
+    case GGML_TYPE_Q8_0: {
+        const blk_q8_0 *b = src;
+        for (int64_t i = 0; i < n / QK; i++) {
+            float d = fp16_to_f32(b[i].d);
+            for (int j = 0; j < QK; j++)
+                dst[i * QK + j] = d * b[i].qs[j];
+        }
+        return;
+    }
+    case GGML_TYPE_Q4_0: {
+        const blk_q4_0 *b = src;
+        for (int64_t i = 0; i < n / QK; i++) {
+            float d = fp16_to_f32(b[i].d);
+            for (int j = 0; j < QK / 2; j++) {
+                dst[i * QK + j] = d * ((b[i].qs[j] & 0xF) - 8);
+                dst[i * QK + j + QK / 2] = d * ((b[i].qs[j] >> 4) - 8);
+            }
+        }
+        return;
+    }
+    case GGML_TYPE_Q4_K:
+        for (int64_t i = 0; i < n / QK_K; i++)
+            dequant_q4_K_block(dst + i * QK_K, (const blk_q4_K *)src + i);
+        return;
+    case GGML_TYPE_Q6_K:
+        for (int64_t i = 0; i < n / QK_K; i++)
+            dequant_q6_K_block(dst + i * QK_K, (const blk_q6_K *)src + i);
+        return;
+    default:
+        /* callers check quant_supported() first; leave dst defined anyway */
+        memset(dst, 0, (size_t)n * 4);
+        return;
+    }
+}
+
+static void quantize_q8_0(blk_q8_0 *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        float amax = 0;
+        for (int j = 0; j < QK; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        float d = amax / 127, id = d ? 1 / d : 0;
+        y[i].d = f32_to_fp16(d);
+        for (int j = 0; j < QK; j++)
+            y[i].qs[j] = (int8_t)roundf(x[j] * id);
+    }
+}
+
+static void quantize_q4_0(blk_q4_0 *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        /* ggml: the signed value of largest magnitude maps to -8 */
+        float amax = 0, max = 0;
+        for (int j = 0; j < QK; j++)
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        float d = max / -8, id = d ? 1 / d : 0;
+        y[i].d = f32_to_fp16(d);
+        for (int j = 0; j < QK / 2; j++) {
+            int a = (int)(x[j] * id + 8.5f), b = (int)(x[j + QK / 2] * id + 8.5f);
+            a = a > 15 ? 15 : a;
+            b = b > 15 ? 15 : b;
+            y[i].qs[j] = (uint8_t)(a | (b << 4));
+        }
+    }
+}
+
+static int clampi(int v, int lo, int hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void quantize_q4_K(blk_q4_K *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float scale[8], min[8], smax = 0, mmax = 0;
+        for (int s = 0; s < 8; s++) {
+            float lo = 0, hi = 0; /* the min is stored negated, so keep lo <= 0 */
+            for (int l = 0; l < 32; l++) {
+                lo = fminf(lo, x[s * 32 + l]);
+                hi = fmaxf(hi, x[s * 32 + l]);
+            }
+            scale[s] = (hi - lo) / 15;
+            min[s] = -lo;
+            smax = fmaxf(smax, scale[s]);
+            mmax = fmaxf(mmax, min[s]);
+        }
+        float d = smax / 63, dmin = mmax / 63;
+        y[i].d = f32_to_fp16(d);
+        y[i].dmin = f32_to_fp16(dmin);
+        d = fp16_to_f32(y[i].d);
+        dmin = fp16_to_f32(y[i].dmin);
+        uint8_t sc[8], m[8];
+        for (int s = 0; s < 8; s++) {
+            sc[s] = (uint8_t)clampi(d ? (int)lrintf(scale[s] / d) : 0, 0, 63);
+            m[s] = (uint8_t)clampi(dmin ? (int)lrintf(min[s] / dmin) : 0, 0, 63);
+        }
+        for (int j = 0; j < 4; j++) {
+            y[i].scales[j] = (uint8_t)((sc[j] & 63) | ((sc[j + 4] >> 4) << 6));
+            y[i].scales[j + 4] = (uint8_t)((m[j] & 63) | ((m[j + 4] >> 4) << 6));
+            y[i].scales[j + 8] = (uint8_t)((sc[j + 4] & 0xF) | ((m[j + 4] & 0xF) << 4));
+        }
+        uint8_t L[QK_K];
+        for (int s = 0; s < 8; s++) {
+            float ds = d * sc[s], ms = dmin * m[s];
+            for (int l = 0; l < 32; l++)
+                L[s * 32 + l] = (uint8_t)clampi(ds ? (int)lrintf((x[s * 32 + l] + ms) / ds) : 0, 0, 15);
+        }
+        for (int j = 0; j < QK_K / 64; j++)
+            for (int l = 0; l < 32; l++)
+                y[i].qs[j * 32 + l] = (uint8_t)(L[j * 64 + l] | (L[j * 64 + 32 + l] << 4));
+    }
+}
+
+static void quantize_q6_K(blk_q6_K *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float scale[16], smax = 0;
+        for (int s = 0; s < 16; s++) {
+            float amax = 0;
+            for (int l = 0; l < 16; l++)
+                amax = fmaxf(amax, fabsf(x[s * 16 + l]));
+            scale[s] = amax / 31;
+            smax = fmaxf(smax, scale[s]);
+        }
+        float d = smax / 127;
+        y[i].d = f32_to_fp16(d);
+        d = fp16_to_f32(y[i].d);
+        uint8_t L[QK_K];
+        for (int s = 0; s < 16; s++) {
+            int sc = clampi(d ? (int)lrintf(scale[s] / d) : 0, -128, 127);
+            y[i].scales[s] = (int8_t)sc;
+            float ds = d * sc;
+            for (int l = 0; l < 16; l++)
+                L[s * 16 + l] = (uint8_t)(clampi(ds ? (int)lrintf(x[s * 16 + l] / ds) : 0, -32, 31) + 32);
+        }
+        for (int c = 0; c < 2; c++)
+            for (int l = 0; l < 32; l++) {
+                const uint8_t *Lc = L + c * 128;
+                y[i].ql[c * 64 + l] = (uint8_t)((Lc[l] & 0xF) | ((Lc[l + 64] & 0xF) << 4));
+                y[i].ql[c * 64 + l + 32] = (uint8_t)((Lc[l + 32] & 0xF) | ((Lc[l + 96] & 0xF) << 4));
+                y[i].qh[c * 32 + l] = (uint8_t)((Lc[l] >> 4) | ((Lc[l + 32] >> 4) << 2) |
+                                                ((Lc[l + 64] >> 4) << 4) | ((Lc[l + 96] >> 4) << 6));
+            }
+    }
+}
+
+void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n)
+{
+    switch (t) {
+    case GGML_TYPE_F32:
+        memcpy(dst, src, (size_t)n * 4);
+        return;
+    case GGML_TYPE_F16:
+        for (int64_t i = 0; i < n; i++)
+            ((uint16_t *)dst)[i] = f32_to_fp16(src[i]);
+        return;
+    case GGML_TYPE_BF16:
+        for (int64_t i = 0; i < n; i++)
+            ((uint16_t *)dst)[i] = f32_to_bf16(src[i]);
+        return;
+    case GGML_TYPE_Q8_0: quantize_q8_0(dst, src, n); return;
+    case GGML_TYPE_Q4_0: quantize_q4_0(dst, src, n); return;
+    case GGML_TYPE_Q4_K: quantize_q4_K(dst, src, n); return;
+    case GGML_TYPE_Q6_K: quantize_q6_K(dst, src, n); return;
+    default:
+        memset(dst, 0, ggml_row_size(t, (uint64_t)n));
+        return;
+    }
+}
+
+void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        float amax = 0;
+        for (int j = 0; j < QK; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        /* as ggml's quantize_row_q8_0: id = 127/amax, round half to even,
+         * and the scale rounded to half precision (it is stored as a float
+         * only to spare the kernels a conversion) */
+        float id = amax ? 127.0f / amax : 0;
+        dst[i].d = fp16_to_f32(f32_to_fp16(amax / 127));
+        for (int j = 0; j < QK; j++)
+            dst[i].qs[j] = (int8_t)lrintf(x[j] * id);
+    }
+}
+
+/* ---- plain-loop reference dot products ---------------------------------- */
+
+static float dot_f32_ref(const void *w, const void *x, int64_t n)
+{
+    const float *a = w, *b = x;
+    float s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static float dot_f16_ref(const void *w, const void *x, int64_t n)
+{
+    const uint16_t *a = w;
+    const float *b = x;
+    float s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += fp16_to_f32(a[i]) * b[i];
+    return s;
+}
+
+static float dot_bf16_ref(const void *w, const void *x, int64_t n)
+{
+    const uint16_t *a = w;
+    const float *b = x;
+    float s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += bf16_to_f32(a[i]) * b[i];
+    return s;
+}
+
+static float dot_q8_0_ref(const void *w, const void *x, int64_t n)
+{
+    const blk_q8_0 *a = w;
+    const blk_q8_act *b = x;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        int sum = 0;
+        for (int j = 0; j < QK; j++)
+            sum += a[i].qs[j] * b[i].qs[j];
+        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
+    }
+    return s;
+}
+
+static float dot_q4_0_ref(const void *w, const void *x, int64_t n)
+{
+    const blk_q4_0 *a = w;
+    const blk_q8_act *b = x;
+    float s = 0;
+    for (int64_t i = 0; i < n / QK; i++) {
+        int sum = 0;
+        for (int j = 0; j < QK / 2; j++)
+            sum += ((a[i].qs[j] & 0xF) - 8) * b[i].qs[j] +
+                   ((a[i].qs[j] >> 4) - 8) * b[i].qs[j + QK / 2];
+        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
+    }
+    return s;
+}
+
+static float dot_q4_K_ref(const void *w, const void *x, int64_t n)
+{
+    const blk_q4_K *a = w;
+    const float *b = x;
+    float s = 0, y[QK_K];
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        dequant_q4_K_block(y, &a[i]);
+        for (int j = 0; j < QK_K; j++)
+            s += y[j] * b[i * QK_K + j];
+    }
+    return s;
+}
+
+static float dot_q6_K_ref(const void *w, const void *x, int64_t n)
+{
+    const blk_q6_K *a = w;
+    const float *b = x;
+    float s = 0, y[QK_K];
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        dequant_q6_K_block(y, &a[i]);
+        for (int j = 0; j < QK_K; j++)
+            s += y[j] * b[i * QK_K + j];
+    }
+    return s;
+}
+
+quant_dot_fn quant_dot_ref(ggml_type t)
+{
+    switch (t) {
+    case GGML_TYPE_F32: return dot_f32_ref;
+    case GGML_TYPE_F16: return dot_f16_ref;
+    case GGML_TYPE_BF16: return dot_bf16_ref;
+    case GGML_TYPE_Q8_0: return dot_q8_0_ref;
+    case GGML_TYPE_Q4_0: return dot_q4_0_ref;
+    case GGML_TYPE_Q4_K: return dot_q4_K_ref;
+    case GGML_TYPE_Q6_K: return dot_q6_K_ref;
+    default: return NULL;
+    }
+}
+
+/* ---- AVX2 / FMA / F16C kernels ------------------------------------------ */
+#if QUANT_X86
+#define AVX2_FN __attribute__((target("avx2,fma,f16c")))
+
+AVX2_FN static float hsum8(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+AVX2_FN static float dot_f32_avx2(const void *w, const void *x, int64_t n)
+{
+    const float *a = w, *b = x;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+    }
+    float s = hsum8(_mm256_add_ps(s0, s1));
+    for (; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+AVX2_FN static float dot_f16_avx2(const void *w, const void *x, int64_t n)
+{
+    const uint16_t *a = w;
+    const float *b = x;
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+        s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), s1);
+    }
+    float s = hsum8(_mm256_add_ps(s0, s1));
+    for (; i < n; i++)
+        s += fp16_to_f32(a[i]) * b[i];
+    return s;
+}
+
+AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
+{
+    const uint16_t *a = w;
+    const float *b = x;
+    __m256 s0 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 wf = _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+        s0 = _mm256_fmadd_ps(wf, _mm256_loadu_ps(b + i), s0);
+    }
+    float s = hsum8(s0);
+    for (; i < n; i++)
+        s += bf16_to_f32(a[i]) * b[i];
+    return s;
+}
+
+/* int8 x int8 -> 8 int32 lanes: maddubs needs one unsigned operand, so take
+ * |a| and move a's sign onto b (the ggml trick). */
+AVX2_FN static __m256 mul_i8_to_f32(__m256i a, __m256i b)
+{
+    __m256i ax = _mm256_sign_epi8(a, a), sy = _mm256_sign_epi8(b, a);
+    __m256i d16 = _mm256_maddubs_epi16(ax, sy);
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(d16, _mm256_set1_epi16(1)));
+}
+
+AVX2_FN static float dot_q8_0_avx2(const void *w, const void *x, int64_t n)
+{
+    const blk_q8_0 *a = w;
+    const blk_q8_act *b = x;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m256i qa = _mm256_loadu_si256((const __m256i *)a[i].qs);
+        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
+        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(qa, qb), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float dot_q4_0_avx2(const void *w, const void *x, int64_t n)
+{
+    const blk_q4_0 *a = w;
+    const blk_q8_act *b = x;
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i lo4 = _mm256_set1_epi8(0xF), eight = _mm256_set1_epi8(8);
+    for (int64_t i = 0; i < n / QK; i++) {
+        __m128i raw = _mm_loadu_si128((const __m128i *)a[i].qs);
+        /* low nibbles are elements 0..15, high nibbles 16..31 */
+        __m256i q = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
+        q = _mm256_sub_epi8(_mm256_and_si256(q, lo4), eight);
+        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
+        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
+        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(q, qb), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float dot_q4_K_avx2(const void *w, const void *x, int64_t n)
+{
+    const blk_q4_K *a = w;
+    const float *b = x;
+    float y[QK_K];
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        dequant_q4_K_block(y, &a[i]);
+        for (int j = 0; j < QK_K; j += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(y + j), _mm256_loadu_ps(b + i * QK_K + j), acc);
+    }
+    return hsum8(acc);
+}
+
+AVX2_FN static float dot_q6_K_avx2(const void *w, const void *x, int64_t n)
+{
+    const blk_q6_K *a = w;
+    const float *b = x;
+    float y[QK_K];
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / QK_K; i++) {
+        dequant_q6_K_block(y, &a[i]);
+        for (int j = 0; j < QK_K; j += 8)
+            acc = _mm256_fmadd_ps(_mm256_loadu_ps(y + j), _mm256_loadu_ps(b + i * QK_K + j), acc);
+    }
+    return hsum8(acc);
+}
+
+static int cpu_has_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+           __builtin_cpu_supports("f16c");
+}
+#else
+static int cpu_has_avx2(void)
+{
+    return 0;
+}
+#endif
+
+const char *quant_fast_name(void)
+{
+    return cpu_has_avx2() ? "avx2" : "portable";
+}
+
+quant_dot_fn quant_dot_fast(ggml_type t)
+{
+#if QUANT_X86
+    if (cpu_has_avx2()) {
+        switch (t) {
+        case GGML_TYPE_F32: return dot_f32_avx2;
+        case GGML_TYPE_F16: return dot_f16_avx2;
+        case GGML_TYPE_BF16: return dot_bf16_avx2;
+        case GGML_TYPE_Q8_0: return dot_q8_0_avx2;
+        case GGML_TYPE_Q4_0: return dot_q4_0_avx2;
+        case GGML_TYPE_Q4_K: return dot_q4_K_avx2;
+        case GGML_TYPE_Q6_K: return dot_q6_K_avx2;
+        default: return NULL;
+        }
+    }
+#endif
+    return quant_dot_ref(t);
+}

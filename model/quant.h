@@ -1,0 +1,66 @@
+/*
+ * quant.h -- tensor element formats: half/bfloat conversion, the ggml block
+ * layouts (Q8_0, Q4_0, Q4_K, Q6_K), dequantization, quantization and the row
+ * dot products the CPU matmul is built from.
+ *
+ * Every dot product has a plain-loop reference (quant_dot_ref) beside the
+ * AVX2/FMA/F16C version (quant_dot_fast picks it at run time with
+ * __builtin_cpu_supports, else falls back to the reference); tests compare
+ * the two.  Weights of type Q8_0 and Q4_0 are dotted against activations
+ * quantized to our own Q8 block (quant_act_q8: the scale is rounded to half
+ * precision like ggml's, but kept as a float so the kernels need not convert
+ * it); all other types against plain floats.  This file owns no memory and knows nothing of models.
+ */
+#ifndef AS_QUANT_H
+#define AS_QUANT_H
+
+#include "model/gguf.h"
+
+#include <stdint.h>
+
+#define QK 32    /* elements per Q8_0 / Q4_0 block */
+#define QK_K 256 /* elements per K-quant super-block */
+
+typedef struct blk_q8_0 { uint16_t d; int8_t qs[QK]; } blk_q8_0;        /* 34 bytes */
+typedef struct blk_q4_0 { uint16_t d; uint8_t qs[QK / 2]; } blk_q4_0;   /* 18 bytes */
+typedef struct blk_q4_K {
+    uint16_t d, dmin;
+    uint8_t scales[12]; /* 8 six-bit scales and 8 six-bit mins, packed */
+    uint8_t qs[QK_K / 2];
+} blk_q4_K;                                                             /* 144 bytes */
+typedef struct blk_q6_K {
+    uint8_t ql[QK_K / 2]; /* low 4 bits */
+    uint8_t qh[QK_K / 4]; /* high 2 bits */
+    int8_t scales[QK_K / 16];
+    uint16_t d;
+} blk_q6_K;                                                             /* 210 bytes */
+/* Activation block for integer dots: float scale, 32 signed bytes. */
+typedef struct blk_q8_act { float d; int8_t qs[QK]; } blk_q8_act;
+
+float fp16_to_f32(uint16_t h);
+uint16_t f32_to_fp16(float f);          /* round to nearest even */
+float bf16_to_f32(uint16_t h);
+uint16_t f32_to_bf16(float f);          /* round to nearest even */
+
+/* Whether this library can compute with weights of type t. */
+int quant_supported(ggml_type t);
+
+/* dst (n floats) = src (n elements of type t); n a multiple of the block. */
+void quant_dequant_row(float *dst, const void *src, ggml_type t, int64_t n);
+/* dst (ggml_row_size(t, n) bytes) = src quantized to t (any supported type). */
+void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n);
+
+/* Does a row of type t want Q8 activations (quant_act_q8) or floats? */
+int quant_wants_q8(ggml_type t);
+/* dst (n/QK blocks) = x quantized per block of 32 with a float scale. */
+void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n);
+
+/* Dot product of one weight row (n elements of type t) with an activation
+ * (blk_q8_act blocks when quant_wants_q8(t), else floats). */
+typedef float (*quant_dot_fn)(const void *w, const void *x, int64_t n);
+quant_dot_fn quant_dot_ref(ggml_type t);
+quant_dot_fn quant_dot_fast(ggml_type t);
+/* Name of the fast kernel set chosen on this CPU ("avx2" or "portable"). */
+const char *quant_fast_name(void);
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * test_model_quant.c -- every fast kernel against its plain-loop reference,
+ * quantizers against hand-computed blocks, half/bfloat conversion against
+ * known bit patterns, and the random-weight Llama models of ../shared
+ * against llama.cpp's logits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model/quant.h"
+#include "model/sampler.h"
+#include "model/transformer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static uint64_t rng = 88172645463325252ull;
+static float frand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)(rng >> 40) / 16777216.0f * 2 - 1;
+}
+
+static void test_half_bits(void **st)
+{
+    (void)st;
+    /* IEEE 754 binary16 patterns: 1.0 = 0x3c00, -2 = 0xc000, 65504 = 0x7bff,
+     * smallest subnormal 2^-24 = 0x0001, 1/3 rounds to 0x3555 */
+    assert_int_equal(f32_to_fp16(1.0f), 0x3c00);
+    assert_int_equal(f32_to_fp16(-2.0f), 0xc000);
+    assert_int_equal(f32_to_fp16(65504.0f), 0x7bff);
+    assert_int_equal(f32_to_fp16(0x1p-24f), 0x0001);
+    assert_int_equal(f32_to_fp16(1.0f / 3), 0x3555);
+    assert_int_equal(f32_to_fp16(1e6f), 0x7c00);
+    assert_true(fp16_to_f32(0x0001) == 0x1p-24f);
+    assert_true(fp16_to_f32(0x3555) == 0.333251953125f);
+    for (uint32_t h = 0; h < 0x7c00; h++) /* every finite positive half round-trips */
+        assert_int_equal(f32_to_fp16(fp16_to_f32((uint16_t)h)), h);
+    assert_int_equal(f32_to_bf16(1.0f), 0x3f80);
+    assert_true(bf16_to_f32(0x3f80) == 1.0f);
+    assert_int_equal(f32_to_bf16(1.00390625f), 0x3f80); /* tie rounds to even */
+}
+
+static void test_q8_0_block_by_hand(void **st)
+{
+    (void)st;
+    float x[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)(i - 16) / 4; /* amax 4 -> d = 4/127 */
+    blk_q8_0 b;
+    quant_quantize_row(&b, x, GGML_TYPE_Q8_0, 32);
+    assert_int_equal(b.d, f32_to_fp16(4.0f / 127));
+    assert_int_equal(b.qs[0], -127);
+    assert_int_equal(b.qs[16], 0);
+    assert_int_equal(b.qs[24], 64); /* 2 * 127/4 = 63.5 -> 64 (roundf away from 0) */
+    blk_q4_0 c;
+    quant_quantize_row(&c, x, GGML_TYPE_Q4_0, 32);
+    /* ggml: max-magnitude value -4 maps to -8, d = -4/-8 = 0.5; x[0] -> 0 */
+    assert_true(fp16_to_f32(c.d) == 0.5f);
+    assert_int_equal(c.qs[0] & 0xF, 0);
+    float y[32];
+    quant_dequant_row(y, &c, GGML_TYPE_Q4_0, 32);
+    for (int i = 0; i < 32; i++) /* Q4_0 with d 0.5 is exact on a 0.25 grid to 0.25 */
+        assert_true(fabsf(y[i] - x[i]) <= 0.25f + 1e-6f);
+}
+
+/* Quantize random rows, dequantize, and require the error a format of that
+ * many bits allows; then every dot kernel (fast and reference) must agree
+ * with a double-precision dot of the dequantized operands. */
+static void check_type(ggml_type t, float max_rel_err)
+{
+    enum { N = 1024 };
+    float x[N], w[N], wd[N], xd[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = frand();
+        x[i] = frand();
+    }
+    unsigned char wq[N * 4];
+    quant_quantize_row(wq, w, t, N);
+    quant_dequant_row(wd, wq, t, N);
+    for (int i = 0; i < N; i++)
+        if (fabsf(wd[i] - w[i]) > max_rel_err)
+            fail_msg("%s: element %d: %g -> %g", ggml_type_name(t), i, w[i], wd[i]);
+    blk_q8_act act[N / QK];
+    const void *a = x;
+    if (quant_wants_q8(t)) {
+        quant_act_q8(act, x, N);
+        for (int b = 0; b < N / QK; b++)
+            for (int j = 0; j < QK; j++)
+                xd[b * QK + j] = act[b].d * act[b].qs[j];
+        a = act;
+    } else {
+        memcpy(xd, x, sizeof x);
+    }
+    double want = 0;
+    for (int i = 0; i < N; i++)
+        want += (double)wd[i] * xd[i];
+    float ref = quant_dot_ref(t)(wq, a, N), fast = quant_dot_fast(t)(wq, a, N);
+    /* float sums of 1024 products of size <= 1: a few ulp of the partial
+     * sums, 1e-3 absolute is generous and still catches any layout error */
+    if (fabs(ref - want) > 1e-3 || fabs(fast - want) > 1e-3)
+        fail_msg("%s (%s): ref %.6f fast %.6f double %.6f", ggml_type_name(t), quant_fast_name(),
+                 ref, fast, want);
+}
+
+static void test_kernels_vs_reference(void **st)
+{
+    (void)st;
+    /* error bounds: half ulp at |x|<=1 is 2^-11; bf16 2^-8; Q8_0 d/2 with
+     * d = 1/127; Q4_0 one full step d = 1/8 (ggml maps the largest magnitude
+     * to -8, so +8 clips to +7 on the other side), plus the half-rounded scale;
+     * Q4_K 4-bit steps on a range <= 2 with 6-bit scales; Q6_K 6-bit */
+    check_type(GGML_TYPE_F32, 0);
+    check_type(GGML_TYPE_F16, 1.0f / 2048);
+    check_type(GGML_TYPE_BF16, 1.0f / 256);
+    check_type(GGML_TYPE_Q8_0, 0.5f / 127 + 1e-3f);
+    check_type(GGML_TYPE_Q4_0, 1.0f / 8 * 1.01f + 1e-3f);
+    check_type(GGML_TYPE_Q4_K, 0.1f);
+    check_type(GGML_TYPE_Q6_K, 0.04f);
+}
+
+/* llama.cpp's logits for the random-weight Q8_0/Q4_0 models, step 0, from
+ * reference-outputs.md.  Their top-1/top-2 gaps are as small as 0.01, so
+ * only logits are compared, with the 2e-2 quantized tolerance given there
+ * plus 5e-3 for our dot-product summation order. */
+static void check_random_model(const char *rel, const int *ids, const float *logits)
+{
+    const char *sd = getenv("AS_SHARED_DIR");
+    char path[1200];
+    snprintf(path, sizeof path, "%s/models/%s", sd ? sd : "../shared", rel);
+    if (access(path, R_OK) != 0) {
+        printf("skip: %s not found\n", path);
+        skip();
+    }
+    model *m;
+    assert_int_equal(model_open(&m, path), AS_OK);
+    model_state *s;
+    assert_int_equal(model_state_new(&s, m, 1, 16, 8, 2, 0), AS_OK);
+    int tok[5] = {1, 15043, 590, 1024, 338}, pos[5] = {0, 1, 2, 3, 4}, seq[5] = {0}, n;
+    model_batch b = {5, tok, pos, seq, NULL};
+    assert_int_equal(model_forward(s, &b, &n), AS_OK);
+    for (int k = 0; k < 5; k++)
+        if (fabsf(s->logits[ids[k]] - logits[k]) > 2.5e-2f)
+            fail_msg("%s: id %d logit %.5f, llama.cpp %.5f", rel, ids[k], s->logits[ids[k]],
+                     logits[k]);
+    model_state_free(s);
+    model_close(m);
+}
+
+static void test_random_llama_q8_0(void **st)
+{
+    (void)st;
+    static const int ids[5] = {7821, 27707, 28424, 14697, 14560};
+    static const float lg[5] = {1.33622f, 1.27361f, 1.25984f, 1.22238f, 1.16355f};
+    check_random_model("derived/rand-tiny-llama-256x4-Q8_0.gguf", ids, lg);
+}
+
+static void test_random_llama_q4_0(void **st)
+{
+    (void)st;
+    static const int ids[5] = {7821, 14697, 27707, 13128, 1348};
+    static const float lg[5] = {1.39703f, 1.24482f, 1.20855f, 1.19238f, 1.17513f};
+    check_random_model("derived/rand-tiny-llama-256x4-Q4_0.gguf", ids, lg);
+}
+
+static void test_tiny_random_f16(void **st)
+{
+    (void)st;
+    /* llama-2-tiny-random (F16, 1 layer); same tolerance, same reason */
+    static const int ids[5] = {30960, 17064, 15946, 12481, 13302};
+    static const float lg[5] = {0.22647f, 0.21244f, 0.21098f, 0.20362f, 0.20061f};
+    check_random_model("llama-2-tiny-random.gguf", ids, lg);
+}
+
+static void test_sampler(void **st)
+{
+    (void)st;
+    float logits[6] = {1, 3, 3, 0, -1, 2};
+    assert_int_equal(sampler_argmax(logits, 6), 1); /* tie -> lower id */
+    sampler_params p = {.temp = 1.0f, .top_k = 2, .top_p = 1.0f, .seed = 7};
+    sampler *s;
+    assert_int_equal(sampler_new(&s, 6, &p), AS_OK);
+    int seen[6] = {0};
+    for (int i = 0; i < 2000; i++)
+        seen[sampler_sample(s, logits)]++;
+    sampler_free(s);
+    /* top-k 2 keeps ids 1 and 2 (equal logits): each ~1000 of 2000 draws;
+     * 5 sigma of a binomial(2000, 0.5) is 112 */
+    assert_int_equal(seen[1] + seen[2], 2000);
+    assert_true(abs(seen[1] - 1000) < 112);
+    p = (sampler_params){.temp = 1.0f, .top_k = 0, .top_p = 0.5f, .seed = 7};
+    assert_int_equal(sampler_new(&s, 6, &p), AS_OK);
+    /* softmax: ids 1,2 each e^3/Z = 0.387 of the mass: top-p 0.5 keeps both */
+    for (int i = 0; i < 200; i++) {
+        int id = sampler_sample(s, logits);
+        assert_true(id == 1 || id == 2);
+    }
+    sampler_free(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_half_bits),
+        cmocka_unit_test(test_q8_0_block_by_hand),
+        cmocka_unit_test(test_kernels_vs_reference),
+        cmocka_unit_test(test_random_llama_q8_0),
+        cmocka_unit_test(test_random_llama_q4_0),
+        cmocka_unit_test(test_tiny_random_f16),
+        cmocka_unit_test(test_sampler),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,166 @@
+/*
+ * test_train_gguf.c -- the GGUF export of a trained model and its BPE
+ * vocabulary: the engine's reader (model/gguf.h, an independent parser)
+ * sees llama.cpp's names, shapes and keys; loading the file back gives the
+ * same weights, the same vocabulary and the same logits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "model/bpe_train.h"
+#include "model/gguf.h"
+#include "model/train.h"
+#include "model/train_gguf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *docs[] = {
+    "NVDA plunged 16.97% on 2025-01-27, wiping out about $589.0bn of market value.",
+    "The market (SPY) fell 1.46%, leaving an abnormal return of -14.72% (t = -6.21).",
+    "AVGO tumbled 17.40%; it's the DeepSeek shock, and the shares haven't recovered.\n\n",
+};
+
+static void path_make(char *out, size_t cap, const char *name)
+{
+    const char *tmp = getenv("AS_TEST_TMP");
+    snprintf(out, cap, "%s/%s-%ld.gguf", tmp ? tmp : "/tmp", name, (long)getpid());
+}
+
+static void test_bpe_round_trip(void **state)
+{
+    (void)state;
+    size_t lens[3] = {strlen(docs[0]), strlen(docs[1]), strlen(docs[2])};
+    bpe_vocab *v;
+    assert_int_equal(bpe_train(&v, docs, lens, 3, 300), AS_OK);
+    assert_int_equal(v->n_tokens, 300);
+    for (int d = 0; d < 3; d++) {
+        int32_t *ids = NULL;
+        int n = 0, cap = 0;
+        assert_int_equal(bpe_encode(&ids, &n, &cap, v, docs[d], lens[d]), AS_OK);
+        assert_true(n < (int)lens[d]); /* merges were learned and used */
+        char *back = bpe_decode(v, ids, n);
+        assert_string_equal(back, docs[d]);
+        free(back);
+        free(ids);
+    }
+    /* GPT-2's byte-to-unicode: space is U+0120 "Ġ", newline U+010A "Ċ" */
+    char *s = bpe_token_string(v, ' ');
+    assert_string_equal(s, "\xC4\xA0");
+    free(s);
+    s = bpe_token_string(v, '\n');
+    assert_string_equal(s, "\xC4\x8A");
+    free(s);
+    assert_int_equal(bpe_train(&v, docs, lens, 3, 100), AS_ERR_USAGE);
+    bpe_vocab_free(v);
+}
+
+static void export_check(int tied)
+{
+    size_t lens[3] = {strlen(docs[0]), strlen(docs[1]), strlen(docs[2])};
+    bpe_vocab *v;
+    assert_int_equal(bpe_train(&v, docs, lens, 3, 320), AS_OK);
+    train_config c = {.vocab = v->n_tokens, .dim = 16, .n_layers = 2, .n_heads = 2,
+                      .ffn_dim = 40, .ctx = 64, .tied = tied, .rope_base = 10000.0f,
+                      .norm_eps = 1e-5f};
+    train_model *m;
+    assert_int_equal(train_model_new(&m, &c, 11), AS_OK);
+    char path[512];
+    path_make(path, sizeof path, tied ? "tied" : "untied");
+    train_meta meta[] = {
+        {.key = "aftershock.teacher", .type = TRAIN_META_STR, .s = "narrator"},
+        {.key = "aftershock.corpus_docs", .type = TRAIN_META_U32, .u = 3},
+        {.key = "aftershock.heldout_rouge_l", .type = TRAIN_META_F32, .f = 0.75f},
+    };
+    assert_int_equal(train_gguf_save(path, m, v, "test", meta, 3), AS_OK);
+
+    gguf_file *g;
+    assert_int_equal(gguf_open(&g, path), AS_OK);
+    assert_int_equal(g->n_tensors, 2 * 9 + 2 + (tied ? 0 : 1));
+    const gguf_tensor *t = gguf_tensor_find(g, "blk.1.ffn_down.weight");
+    assert_non_null(t);
+    assert_int_equal(t->ne[0], 40); /* ne[0] is the input width */
+    assert_int_equal(t->ne[1], 16);
+    t = gguf_tensor_find(g, "token_embd.weight");
+    assert_int_equal(t->ne[0], 16);
+    assert_int_equal(t->ne[1], v->n_tokens);
+    assert_true(memcmp(t->data, m->p[TP_WTE], t->nbytes) == 0);
+    assert_int_equal(gguf_tensor_find(g, "output.weight") == NULL, tied);
+    uint32_t u;
+    assert_int_equal(gguf_get_u32(g, "llama.rope.dimension_count", &u), AS_OK);
+    assert_int_equal(u, 8);
+    assert_int_equal(gguf_get_u32(g, "aftershock.corpus_docs", &u), AS_OK);
+    assert_int_equal(u, 3);
+    gguf_str s;
+    assert_int_equal(gguf_get_str(g, "tokenizer.ggml.pre", &s), AS_OK);
+    assert_true(gguf_str_eq(s, "gpt-2"));
+    gguf_close(g);
+
+    train_model *m2;
+    bpe_vocab *v2;
+    assert_int_equal(train_gguf_load(&m2, &v2, path), AS_OK);
+    assert_int_equal(m2->c.tied, tied);
+    assert_int_equal(m2->n_params, m->n_params);
+    assert_memory_equal(m2->params, m->params, m->n_params * sizeof(float));
+    assert_int_equal(v2->n_tokens, v->n_tokens);
+    assert_int_equal(v2->n_merges, v->n_merges);
+    assert_int_equal(v2->sep, v->sep);
+    int32_t *a = NULL, *b = NULL;
+    int na = 0, nb = 0, ca = 0, cb = 0;
+    assert_int_equal(bpe_encode(&a, &na, &ca, v, docs[2], lens[2]), AS_OK);
+    assert_int_equal(bpe_encode(&b, &nb, &cb, v2, docs[2], lens[2]), AS_OK);
+    assert_int_equal(na, nb);
+    assert_memory_equal(a, b, (size_t)na * sizeof *a);
+    free(a);
+    free(b);
+    unlink(path);
+    train_model_free(m);
+    train_model_free(m2);
+    bpe_vocab_free(v);
+    bpe_vocab_free(v2);
+}
+
+static void test_export_untied(void **state)
+{
+    (void)state;
+    export_check(0);
+}
+
+static void test_export_tied(void **state)
+{
+    (void)state;
+    export_check(1);
+}
+
+static void test_load_refuses_other_files(void **state)
+{
+    (void)state;
+    const char *shared = getenv("AS_SHARED_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/stories260K.gguf", shared ? shared : "../shared");
+    if (access(path, R_OK) != 0) {
+        printf("skip: %s not found (set AS_SHARED_DIR to the shared folder)\n", path);
+        skip();
+    }
+    /* stories260K has 4 kv heads for 8 heads: grouped-query, not trainable here */
+    train_model *m;
+    bpe_vocab *v;
+    assert_int_equal(train_gguf_load(&m, &v, path), AS_ERR_UNSUPPORTED);
+    assert_non_null(strstr(as_last_error(), "head_count_kv"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bpe_round_trip),
+        cmocka_unit_test(test_export_untied),
+        cmocka_unit_test(test_export_tied),
+        cmocka_unit_test(test_load_refuses_other_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
