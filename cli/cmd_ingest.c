@@ -165,7 +165,7 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
         as_error("ingest %s: unknown source '%s'", what, source);
         return AS_EXIT_USAGE;
     }
-    if (!prices && from) {
+    if (!prices && (from || to)) {
         as_error("ingest news: --from/--to apply to prices only");
         return AS_EXIT_USAGE;
     }

@@ -102,14 +102,14 @@ static int date_ok(const char *s)
     return !s || (strlen(s) == 10 && date_parse_ymd(s, 10, &y, &m, &d));
 }
 
-/* "YYYY-MM-DD" -> unix seconds at 00:00 UTC, as text. */
-static void unix_text(char out[24], const char *date, long long fallback)
+/* "YYYY-MM-DD" -> unix seconds at 00:00 UTC plus shift, as text. */
+static void unix_text(char out[24], const char *date, long long shift)
 {
     int y, m, d;
-    long long t = fallback;
-    if (date && date_parse_ymd(date, 10, &y, &m, &d))
+    long long t = 0;
+    if (date_parse_ymd(date, 10, &y, &m, &d))
         t = days_from_civil(y, m, d) * 86400;
-    snprintf(out, 24, "%lld", t);
+    snprintf(out, 24, "%lld", t + shift);
 }
 
 static void utc_now_text(char out[32])
@@ -165,6 +165,16 @@ static as_err target_finish(PGconn *db, struct ingest_target *t, const char *kin
             return AS_ERR_DB_CONNECT;
     }
     return AS_OK;
+}
+
+/* Session settings for large loads, set outside any transaction.  A bigger
+ * temp_buffers keeps a staging table of 1M rows (~100 MB) in memory; it can
+ * only be set before the session first touches a temporary table, so a
+ * refusal is ignored: the load still works, only slower. */
+static void session_prepare(PGconn *db)
+{
+    PGresult *r = PQexec(db, "SET temp_buffers = '256MB'");
+    PQclear(r);
 }
 
 static as_err price_parse(enum price_source s, struct price_set *out, const char *buf,
@@ -246,12 +256,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     const char *from = o->from ? o->from : "1990-01-01";
     const char *to = o->to ? o->to : today;
     unix_text(from_unix, from, 0);
-    unix_text(to_unix, to, (long long)now);
-    {
-        char *end;
-        long long tu = strtoll(to_unix, &end, 10) + 86400;
-        snprintf(to_unix, sizeof to_unix, "%lld", tu);
-    }
+    unix_text(to_unix, to, 86400);
 
     struct http_job *jobs = calloc(njobs, sizeof *jobs);
     char **labels = calloc(njobs, sizeof *labels);
@@ -285,6 +290,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     }
     char started[32];
     utc_now_text(started);
+    session_prepare(db);
     if ((e = http_fetch_all(jobs, njobs, &o->http)))
         goto done;
     for (size_t i = 0; i < njobs; i++) {
@@ -389,6 +395,7 @@ as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_r
     }
     char started[32];
     utc_now_text(started);
+    session_prepare(db);
     if ((e = http_fetch_all(jobs, o->nurls, &o->http)))
         goto done;
     for (size_t i = 0; i < o->nurls; i++) {

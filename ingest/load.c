@@ -9,10 +9,10 @@
  * upserts.  Not the transaction: the caller (ingest.c) begins and ends it.
  *
  * Counting: before the upsert we count staged keys already present
- * (`existing`); the upsert returns one row per inserted or changed row
- * (`touched`).  inserted = staged - existing, updated = touched - inserted,
- * unchanged = existing - updated.  This avoids the xmax trick, which is not
- * a documented interface.
+ * (`existing`); the upsert's command tag counts the rows it inserted or
+ * changed (`touched`).  inserted = staged - existing, updated = touched -
+ * inserted, unchanged = existing - updated.  (The `RETURNING xmax = 0`
+ * trick is undocumented and PostgreSQL refuses it on partitioned tables.)
  *
  * Prices are staged with binary COPY (see prices_stage); splits, dividends
  * and news with text COPY, numbers written with fixed decimals from the
@@ -93,7 +93,8 @@ static as_err count_one(PGconn *db, const char *sql, int np, const char *const *
     return AS_OK;
 }
 
-/* Run an upsert that RETURNs one row per inserted or changed row. */
+/* Run an INSERT (upsert) and return how many rows it inserted or changed:
+ * the command tag counts both, and not the rows its WHERE left alone. */
 static as_err upsert_touched(PGconn *db, const char *sql, int np, const char *const *p,
                              long long *touched)
 {
@@ -101,13 +102,15 @@ static as_err upsert_touched(PGconn *db, const char *sql, int np, const char *co
     as_err e = db_query(db, &r, sql, np, p);
     if (e)
         return e;
-    *touched = PQntuples(r);
+    char *end;
+    *touched = strtoll(PQcmdTuples(r), &end, 10);
     PQclear(r);
     return AS_OK;
 }
 
 /* Count the staged keys already stored, upsert, and turn the counts into
- * inserted / updated / unchanged (see the file comment). */
+ * inserted / updated / unchanged (see the file comment).  Used for news;
+ * prices inline it to add their fast path. */
 static as_err upsert_counted(PGconn *db, const char *exists_sql, const char *upsert_sql,
                              int np, const char *const *p, long long staged,
                              long long *ins, long long *upd, long long *same)
@@ -281,11 +284,32 @@ as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
                    struct ingest_target *t)
 {
     const char *p[] = {source};
-    as_err e = prices_stage(db, s);
+    /* Price loads take turns (a transaction-level lock, released at commit
+     * or rollback): the fast path below relies on no other loader adding
+     * the same keys between its count and its insert. */
+    as_err e = db_exec(db, "SELECT pg_advisory_xact_lock(7263100002)");
     if (!e)
-        e = upsert_counted(
+        e = prices_stage(db, s);
+    long long existing = 0;
+    if (!e)
+        e = count_one(db, "SELECT count(*) FROM ingest_stage_prices s JOIN prices p USING "
+                      "(ticker, date)", 0, NULL, &existing);
+    if (!e && existing == 0) {
+        /* None of the keys is stored yet (a first load, a new year): a plain
+         * INSERT gives the same rows as the upsert below without its
+         * per-row speculative insertion, about twice as fast on 1M rows. */
+        long long touched = 0;
+        e = upsert_touched(db,
+                           "INSERT INTO prices (ticker, date, open, high, low, close, adj_close, "
+                           "volume, source) SELECT ticker, date, open, high, low, close, "
+                           "adj_close, volume, $1 FROM ingest_stage_prices",
+                           1, p, &touched);
+        t->inserted = touched;
+        t->updated = t->unchanged = 0;
+    } else if (!e) {
+        long long touched = 0;
+        e = upsert_touched(
             db,
-            "SELECT count(*) FROM ingest_stage_prices s JOIN prices p USING (ticker, date)",
             "INSERT INTO prices AS p (ticker, date, open, high, low, close, adj_close, volume, "
             "source) SELECT ticker, date, open, high, low, close, adj_close, volume, $1 "
             "FROM ingest_stage_prices "
@@ -295,8 +319,12 @@ as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
             "ingested_at = now() "
             "WHERE (p.open, p.high, p.low, p.close, p.adj_close, p.volume, p.source) "
             "IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, "
-            "EXCLUDED.adj_close, EXCLUDED.volume, EXCLUDED.source) RETURNING 1",
-            1, p, (long long)s->n, &t->inserted, &t->updated, &t->unchanged);
+            "EXCLUDED.adj_close, EXCLUDED.volume, EXCLUDED.source)",
+            1, p, &touched);
+        t->inserted = (long long)s->n - existing;
+        t->updated = touched - t->inserted;
+        t->unchanged = existing - t->updated;
+    }
     if (e || (s->nsplits == 0 && s->ndivs == 0))
         return e;
     if ((e = actions_stage(db, s)))
@@ -308,7 +336,7 @@ as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
         "ON CONFLICT (ticker, date) DO UPDATE SET numerator = EXCLUDED.numerator, denominator "
         "= EXCLUDED.denominator, source = EXCLUDED.source WHERE (x.numerator, x.denominator, "
         "x.source) IS DISTINCT FROM (EXCLUDED.numerator, EXCLUDED.denominator, "
-        "EXCLUDED.source) RETURNING 1",
+        "EXCLUDED.source)",
         1, p, &t->splits);
     if (!e)
         e = upsert_touched(
@@ -317,7 +345,7 @@ as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
             "SELECT ticker, date, a, $1 FROM ingest_stage_actions WHERE kind = 'dividend' "
             "ON CONFLICT (ticker, date) DO UPDATE SET amount = EXCLUDED.amount, source = "
             "EXCLUDED.source WHERE (x.amount, x.source) IS DISTINCT FROM (EXCLUDED.amount, "
-            "EXCLUDED.source) RETURNING 1",
+            "EXCLUDED.source)",
             1, p, &t->dividends);
     return e;
 }
@@ -405,7 +433,7 @@ as_err load_news(PGconn *db, const struct news_set *s, const char *feed,
         "WHERE n.feed IS NOT DISTINCT FROM EXCLUDED.feed AND (n.source, n.published_at, "
         "n.title, n.summary, n.body, n.language, n.tickers) IS DISTINCT FROM "
         "(EXCLUDED.source, EXCLUDED.published_at, EXCLUDED.title, EXCLUDED.summary, "
-        "EXCLUDED.body, EXCLUDED.language, EXCLUDED.tickers) RETURNING 1",
+        "EXCLUDED.body, EXCLUDED.language, EXCLUDED.tickers)",
         1, p, (long long)s->n, &t->inserted, &t->updated, &t->unchanged);
 }
 

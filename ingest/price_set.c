@@ -203,7 +203,11 @@ static as_err finish_array(void *arr, size_t *n, size_t elem, const char *from,
         k++;
     }
     *n = k;
-    if (k < 2)
+    size_t sorted_upto = 1;
+    while (sorted_upto < k &&
+           key_cmp(base + (sorted_upto - 1) * elem, base + sorted_upto * elem) < 0)
+        sorted_upto++;
+    if (sorted_upto >= k) /* already in order without duplicates: the usual case */
         return AS_OK;
     size_t *idx = malloc(k * sizeof *idx);
     char *sorted = malloc(k * elem);

@@ -240,6 +240,36 @@ static void test_faults_that_heal(void **state)
     }
 }
 
+static void test_gzip_and_host_spacing(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* gzip: curl decodes what it advertised in Accept-Encoding. */
+    struct ingest_report rep;
+    tables_empty();
+    assert_int_equal(run_yahoo("gzip", -1, &rep), AS_OK);
+    assert_int_equal(rep.targets[0].attempts, 1);
+    ingest_report_free(&rep);
+    char now[64];
+    snapshot(now);
+    assert_string_equal(now, clean_md5);
+
+    /* Per-host spacing: two requests to one host 300 ms apart at least. */
+    static const char *tickers[] = {"NVDA", "AAPL"};
+    char tmpl[256];
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/s/ok/0/NVDA/yahoo_chart_{ticker}.json", port);
+    struct ingest_prices_opts o = {.source = PRICE_SRC_YAHOO, .tickers = tickers, .ntickers = 2,
+                                   .url_template = tmpl, .http = fast_http()};
+    o.http.host_interval_ms = 300;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    assert_int_equal(ingest_prices(db, &o, &rep), AS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    ingest_report_free(&rep);
+    long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    assert_true(ms >= 300);
+}
+
 static void test_faults_that_fail_one_source(void **state)
 {
     (void)state;
@@ -380,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_clean_run_twice_changes_nothing),
         cmocka_unit_test(test_faults_that_heal),
+        cmocka_unit_test(test_gzip_and_host_spacing),
         cmocka_unit_test(test_faults_that_fail_one_source),
         cmocka_unit_test(test_news_feeds_load_once),
         cmocka_unit_test(test_api_key_never_shown),

@@ -19,10 +19,12 @@ MODE instead:
     truncate   announces the full Content-Length, sends half, closes
     html       200 with an HTML error page instead of JSON
     invalid    200 with JSON cut in half and closed with a stray brace
+    gzip       not a fault: the body gzip-compressed, Content-Encoding: gzip
 
 TAG only keeps counters of different test cases apart.  Test code only.
 """
 import email.utils
+import gzip
 import os
 import socket
 import struct
@@ -102,6 +104,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, b"<!DOCTYPE html>\n<html><head><title>Service Unavailable - Zero "
                       b"size object</title></head><body>Try again later</body></html>\n",
                       "text/html")
+        elif mode == "gzip":
+            self.send(200, gzip.compress(body), extra=[("Content-Encoding", "gzip")])
         elif mode == "invalid":
             self.send(200, body[: len(body) // 2] + b"}")
         else:
