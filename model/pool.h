@@ -1,12 +1,16 @@
 /*
  * pool.h -- a tiny fork-join thread pool for the model's parallel loops.
  *
- * pool_run(p, fn, ctx, n) calls fn(ctx, lo, hi, thread) on disjoint slices
- * that cover [0, n), one slice per thread (thread 0 is the caller; the index
- * picks per-thread scratch), and returns when all are done.  Workers spin briefly between jobs (a decode
- * step issues hundreds of short jobs, and a condition-variable wake-up per
- * job would cost more than the work) and then sleep, so an idle pool burns
- * no CPU.  It owns its threads; it is not a general task queue.
+ * pool_run(p, fn, ctx, n) cuts [0, n) into a few contiguous chunks and
+ * calls fn(ctx, lo, hi, thread) on each, from whichever thread claims it
+ * first (thread 0 is the caller; the index picks per-thread scratch), and
+ * returns when all are done.  Claiming rather than assigning slices matters
+ * on a shared machine: when a worker is not scheduled, the caller takes its
+ * chunks instead of waiting a time slice for it.  Workers spin briefly
+ * between jobs (a decode step issues hundreds of short jobs, and a
+ * condition-variable wake-up per job would cost more than the work) and
+ * then sleep, so an idle pool burns no CPU.  It owns its threads; it is not
+ * a general task queue.
  */
 #ifndef AS_POOL_H
 #define AS_POOL_H

@@ -338,7 +338,7 @@ void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n)
     }
 }
 
-void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
+void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n / QK; i++, x += QK) {
         float amax = 0;
@@ -585,6 +585,35 @@ AVX2_FN static float dot_q6_K_avx2(const void *w, const void *x, int64_t n)
     return hsum8(acc);
 }
 
+/* ggml's AVX2 quantize_row_q8_0: max |x| by lanes, multiply by 127/amax,
+ * round to nearest even, pack to bytes; the same operations as the plain
+ * loop, so the same bits. */
+AVX2_FN static void act_q8_avx2(blk_q8_act *dst, const float *x, int64_t n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float amax = _mm_cvtss_f32(m4), id = amax ? 127.0f / amax : 0;
+        dst[i].d = fp16_to_f32(f32_to_fp16(amax / 127));
+        __m256 mul = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], mul),
+                                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        /* packs interleave 128-bit lanes; the permute puts bytes back in order */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)dst[i].qs, p);
+    }
+}
+
 static int cpu_has_avx2(void)
 {
     __builtin_cpu_init();
@@ -597,6 +626,22 @@ static int cpu_has_avx2(void)
     return 0;
 }
 #endif
+
+int quant_has_avx2(void)
+{
+    return cpu_has_avx2();
+}
+
+void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
+{
+#if QUANT_X86
+    if (quant_has_avx2()) {
+        act_q8_avx2(dst, x, n);
+        return;
+    }
+#endif
+    quant_act_q8_ref(dst, x, n);
+}
 
 const char *quant_fast_name(void)
 {

@@ -52,8 +52,11 @@ void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n);
 
 /* Does a row of type t want Q8 activations (quant_act_q8) or floats? */
 int quant_wants_q8(ggml_type t);
-/* dst (n/QK blocks) = x quantized per block of 32 with a float scale. */
+/* dst (n/QK blocks) = x quantized per block of 32 with a float scale;
+ * AVX2 when the CPU has it.  quant_act_q8_ref is the plain loop: the two
+ * give the same bits (same product, same round-half-to-even). */
 void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n);
+void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n);
 
 /* Dot product of one weight row (n elements of type t) with an activation
  * (blk_q8_act blocks when quant_wants_q8(t), else floats). */
@@ -62,5 +65,7 @@ quant_dot_fn quant_dot_ref(ggml_type t);
 quant_dot_fn quant_dot_fast(ggml_type t);
 /* Name of the fast kernel set chosen on this CPU ("avx2" or "portable"). */
 const char *quant_fast_name(void);
+/* 1 when the CPU has AVX2, FMA and F16C (the fast kernels' baseline). */
+int quant_has_avx2(void);
 
 #endif

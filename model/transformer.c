@@ -480,9 +480,9 @@ static void attention_block(model_state *s, const model_batch *b, int l)
     int kv_dim = c->n_kv_heads * c->head_dim;
     for (int i = 0; i < n; i++)
         rmsnorm(s->xb + (size_t)i * dim, s->x + (size_t)i * dim, L->attn_norm, dim, c->norm_eps);
-    matmul(s->q, s->xb, &L->wq, n, &s->mm);
-    matmul(s->k, s->xb, &L->wk, n, &s->mm);
-    matmul(s->v, s->xb, &L->wv, n, &s->mm);
+    float *qkv_out[3] = {s->q, s->k, s->v};
+    const qmat *qkv[3] = {&L->wq, &L->wk, &L->wv};
+    matmul_n(qkv_out, s->xb, qkv, 3, n, &s->mm);
     if (L->bq) {
         add_bias(s->q, L->bq, n, q_dim);
         add_bias(s->k, L->bk, n, kv_dim);
@@ -512,8 +512,9 @@ static void ffn_block(model_state *s, int n, int l)
     int dim = c->dim;
     for (int i = 0; i < n; i++)
         rmsnorm(s->xb + (size_t)i * dim, s->x + (size_t)i * dim, L->ffn_norm, dim, c->norm_eps);
-    matmul(s->hb, s->xb, &L->w_gate, n, &s->mm);
-    matmul(s->hb2, s->xb, &L->w_up, n, &s->mm);
+    float *gu_out[2] = {s->hb, s->hb2};
+    const qmat *gu[2] = {&L->w_gate, &L->w_up};
+    matmul_n(gu_out, s->xb, gu, 2, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * c->ffn_dim; i++) {
         float g = s->hb[i];
         s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i]; /* SwiGLU: silu(gate) * up */
