@@ -385,35 +385,6 @@ static float dot_bf16_ref(const void *w, const void *x, int64_t n)
     return s;
 }
 
-static float dot_q8_0_ref(const void *w, const void *x, int64_t n)
-{
-    const blk_q8_0 *a = w;
-    const blk_q8_act *b = x;
-    float s = 0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        int sum = 0;
-        for (int j = 0; j < QK; j++)
-            sum += a[i].qs[j] * b[i].qs[j];
-        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
-    }
-    return s;
-}
-
-static float dot_q4_0_ref(const void *w, const void *x, int64_t n)
-{
-    const blk_q4_0 *a = w;
-    const blk_q8_act *b = x;
-    float s = 0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        int sum = 0;
-        for (int j = 0; j < QK / 2; j++)
-            sum += ((a[i].qs[j] & 0xF) - 8) * b[i].qs[j] +
-                   ((a[i].qs[j] >> 4) - 8) * b[i].qs[j + QK / 2];
-        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
-    }
-    return s;
-}
-
 static float dot_q4_K_ref(const void *w, const void *x, int64_t n)
 {
     const blk_q4_K *a = w;
@@ -446,8 +417,6 @@ quant_dot_fn quant_dot_ref(ggml_type t)
     case GGML_TYPE_F32: return dot_f32_ref;
     case GGML_TYPE_F16: return dot_f16_ref;
     case GGML_TYPE_BF16: return dot_bf16_ref;
-    case GGML_TYPE_Q8_0: return dot_q8_0_ref;
-    case GGML_TYPE_Q4_0: return dot_q4_0_ref;
     case GGML_TYPE_Q4_K: return dot_q4_K_ref;
     case GGML_TYPE_Q6_K: return dot_q6_K_ref;
     default: return NULL;
@@ -514,47 +483,6 @@ AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
     for (; i < n; i++)
         s += bf16_to_f32(a[i]) * b[i];
     return s;
-}
-
-/* int8 x int8 -> 8 int32 lanes: maddubs needs one unsigned operand, so take
- * |a| and move a's sign onto b (the ggml trick). */
-AVX2_FN static __m256 mul_i8_to_f32(__m256i a, __m256i b)
-{
-    __m256i ax = _mm256_sign_epi8(a, a), sy = _mm256_sign_epi8(b, a);
-    __m256i d16 = _mm256_maddubs_epi16(ax, sy);
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(d16, _mm256_set1_epi16(1)));
-}
-
-AVX2_FN static float dot_q8_0_avx2(const void *w, const void *x, int64_t n)
-{
-    const blk_q8_0 *a = w;
-    const blk_q8_act *b = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i qa = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
-        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
-        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(qa, qb), acc);
-    }
-    return hsum8(acc);
-}
-
-AVX2_FN static float dot_q4_0_avx2(const void *w, const void *x, int64_t n)
-{
-    const blk_q4_0 *a = w;
-    const blk_q8_act *b = x;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i lo4 = _mm256_set1_epi8(0xF), eight = _mm256_set1_epi8(8);
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m128i raw = _mm_loadu_si128((const __m128i *)a[i].qs);
-        /* low nibbles are elements 0..15, high nibbles 16..31 */
-        __m256i q = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-        q = _mm256_sub_epi8(_mm256_and_si256(q, lo4), eight);
-        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
-        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
-        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(q, qb), acc);
-    }
-    return hsum8(acc);
 }
 
 AVX2_FN static float dot_q4_K_avx2(const void *w, const void *x, int64_t n)
@@ -656,8 +584,6 @@ quant_dot_fn quant_dot_fast(ggml_type t)
         case GGML_TYPE_F32: return dot_f32_avx2;
         case GGML_TYPE_F16: return dot_f16_avx2;
         case GGML_TYPE_BF16: return dot_bf16_avx2;
-        case GGML_TYPE_Q8_0: return dot_q8_0_avx2;
-        case GGML_TYPE_Q4_0: return dot_q4_0_avx2;
         case GGML_TYPE_Q4_K: return dot_q4_K_avx2;
         case GGML_TYPE_Q6_K: return dot_q6_K_avx2;
         default: return NULL;

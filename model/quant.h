@@ -6,10 +6,11 @@
  * Every dot product has a plain-loop reference (quant_dot_ref) beside the
  * AVX2/FMA/F16C version (quant_dot_fast picks it at run time with
  * __builtin_cpu_supports, else falls back to the reference); tests compare
- * the two.  Weights of type Q8_0 and Q4_0 are dotted against activations
+ * the two.  Weights of type Q8_0 and Q4_0 are multiplied by activations
  * quantized to our own Q8 block (quant_act_q8: the scale is rounded to half
  * precision like ggml's, but kept as a float so the kernels need not convert
- * it); all other types against plain floats.  This file owns no memory and knows nothing of models.
+ * it) in model/qgemm.h, not here; all other types are dotted against plain
+ * floats.  This file owns no memory and knows nothing of models.
  */
 #ifndef AS_QUANT_H
 #define AS_QUANT_H
@@ -58,8 +59,8 @@ int quant_wants_q8(ggml_type t);
 void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n);
 void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n);
 
-/* Dot product of one weight row (n elements of type t) with an activation
- * (blk_q8_act blocks when quant_wants_q8(t), else floats). */
+/* Dot product of one weight row (n elements of type t) with floats; NULL
+ * for the types that want Q8 activations (those go through qgemm.h). */
 typedef float (*quant_dot_fn)(const void *w, const void *x, int64_t n);
 quant_dot_fn quant_dot_ref(ggml_type t);
 quant_dot_fn quant_dot_fast(ggml_type t);
