@@ -411,6 +411,12 @@ static float dot_q6_K_ref(const void *w, const void *x, int64_t n)
     return s;
 }
 
+static void axpy_f16_ref(float *y, float a, const uint16_t *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * fp16_to_f32(x[i]);
+}
+
 quant_dot_fn quant_dot_ref(ggml_type t)
 {
     switch (t) {
@@ -466,6 +472,18 @@ AVX2_FN static float dot_f16_avx2(const void *w, const void *x, int64_t n)
     for (; i < n; i++)
         s += fp16_to_f32(a[i]) * b[i];
     return s;
+}
+
+AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, xv, _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; i++)
+        y[i] += a * fp16_to_f32(x[i]);
 }
 
 AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
@@ -569,6 +587,16 @@ void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
     }
 #endif
     quant_act_q8_ref(dst, x, n);
+}
+
+quant_axpy_fn quant_axpy_f16(int fast)
+{
+#if QUANT_X86
+    if (fast && cpu_has_avx2())
+        return axpy_f16_avx2;
+#endif
+    (void)fast;
+    return axpy_f16_ref;
 }
 
 const char *quant_fast_name(void)

@@ -64,6 +64,10 @@ void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n);
 typedef float (*quant_dot_fn)(const void *w, const void *x, int64_t n);
 quant_dot_fn quant_dot_ref(ggml_type t);
 quant_dot_fn quant_dot_fast(ggml_type t);
+/* y (n) += a * x (n halves): the value side of attention over a half KV
+ * cache.  fast 0 gives the plain loop, 1 the AVX2 one where the CPU has it. */
+typedef void (*quant_axpy_fn)(float *y, float a, const uint16_t *x, int64_t n);
+quant_axpy_fn quant_axpy_f16(int fast);
 /* Name of the fast kernel set chosen on this CPU ("avx2" or "portable"). */
 const char *quant_fast_name(void);
 /* 1 when the CPU has AVX2, FMA and F16C (the fast kernels' baseline). */

@@ -429,7 +429,9 @@ typedef struct attn_job {
 
 /* One unit = one (item, head): softmax(q . K^T / sqrt(d)) . V over the
  * item's sequence up to its position.  As in ggml with a half cache, q and
- * the probabilities are rounded to half before their products. */
+ * the probabilities are rounded to half before their products; the products
+ * go through the F16 dot and axpy kernels of quant.h (plain loops when the
+ * state asked for the reference path). */
 static void attention_units(void *arg, long lo, long hi, int thread)
 {
     attn_job *j = arg;
@@ -438,6 +440,8 @@ static void attention_units(void *arg, long lo, long hi, int thread)
     int hd = c->head_dim, kv_dim = c->n_kv_heads * hd, group = c->n_heads / c->n_kv_heads;
     float *att = s->att + (size_t)thread * s->n_ctx;
     float scale = 1.0f / sqrtf((float)hd), qh[512];
+    quant_dot_fn kdot = s->mm.use_ref ? quant_dot_ref(GGML_TYPE_F16) : quant_dot_fast(GGML_TYPE_F16);
+    quant_axpy_fn vaxpy = quant_axpy_f16(!s->mm.use_ref);
     for (long u = lo; u < hi; u++) {
         int i = (int)(u / c->n_heads), h = (int)(u % c->n_heads);
         int pos = j->b->pos[i];
@@ -448,11 +452,7 @@ static void attention_units(void *arg, long lo, long hi, int thread)
             qh[x] = half_lut[f32_to_fp16(q[x])];
         float max = -INFINITY;
         for (int t = 0; t <= pos; t++) {
-            const uint16_t *k = s->key_cache + base + (size_t)t * kv_dim;
-            float d = 0;
-            for (int x = 0; x < hd; x++)
-                d += qh[x] * half_lut[k[x]];
-            att[t] = d * scale;
+            att[t] = kdot(s->key_cache + base + (size_t)t * kv_dim, qh, hd) * scale;
             max = att[t] > max ? att[t] : max;
         }
         double sum = 0;
@@ -463,12 +463,8 @@ static void attention_units(void *arg, long lo, long hi, int thread)
         float inv = (float)(1.0 / sum);
         float *out = s->xb + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int t = 0; t <= pos; t++) {
-            const uint16_t *v = s->value_cache + base + (size_t)t * kv_dim;
-            float a = half_lut[f32_to_fp16(att[t] * inv)];
-            for (int x = 0; x < hd; x++)
-                out[x] += a * half_lut[v[x]];
-        }
+        for (int t = 0; t <= pos; t++)
+            vaxpy(out, half_lut[f32_to_fp16(att[t] * inv)], s->value_cache + base + (size_t)t * kv_dim, hd);
     }
 }
 
