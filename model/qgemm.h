@@ -28,8 +28,13 @@
 typedef void (*qgemm_fn)(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
                          long r1, const blk_q8_act *act, int nb, int B);
 
-/* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0. */
+/* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0: the plain
+ * loops, the best this CPU runs (AVX-512 VNNI, else AVX2, else the plain
+ * loops), and the AVX2 one (NULL without AVX2; for tests on VNNI CPUs). */
 qgemm_fn qgemm_ref(ggml_type t);
 qgemm_fn qgemm_fast(ggml_type t);
+qgemm_fn qgemm_avx2(ggml_type t);
+/* "avx512-vnni", "avx2" or "portable": what qgemm_fast picks here. */
+const char *qgemm_fast_name(void);
 
 #endif

@@ -162,7 +162,8 @@ static void test_ref_vs_double(void **st)
     }
 }
 
-/* AVX2 tiles against the reference for row counts and batch sizes that hit
+/* The fast tiles (VNNI where the CPU has it) and the AVX2 ones against the
+ * reference for row counts and batch sizes that hit
  * every tile shape (4 x 3 and all the edges) and row sub-ranges that start
  * off a tile boundary.  Only the float summation order differs (8 lanes
  * then a horizontal add), bounded as above by 1e-6 of the sum of |terms|;
@@ -175,6 +176,7 @@ static void test_fast_vs_ref(void **st)
     static const int shapes[][3] = { /* rows, cols, B */
         {1, 32, 1}, {3, 64, 2}, {4, 576, 3}, {5, 576, 4}, {13, 1536, 7}, {64, 96, 32}, {7, 896, 5},
     };
+    for (int variant = 0; variant < 2; variant++) /* qgemm_fast, then qgemm_avx2 */
     for (int ti = 0; ti < 2; ti++)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             operands o;
@@ -187,15 +189,19 @@ static void test_fast_vs_ref(void **st)
                 for (size_t i = 0; i < n; i++)
                     ref[i] = fast[i] = -12345.0f; /* rows outside [r0, rows) stay untouched */
                 int nb = o.cols / QK;
+                qgemm_fn fn = variant ? qgemm_avx2(o.t) : qgemm_fast(o.t);
+                if (!fn)
+                    continue; /* no AVX2 on this CPU: qgemm_fast is the reference itself */
                 qgemm_ref(o.t)(ref, (size_t)o.rows, o.w, o.row_bytes, r0, o.rows, o.act, nb, o.B);
-                qgemm_fast(o.t)(fast, (size_t)o.rows, o.w, o.row_bytes, r0, o.rows, o.act, nb, o.B);
+                fn(fast, (size_t)o.rows, o.w, o.row_bytes, r0, o.rows, o.act, nb, o.B);
                 for (size_t i = 0; i < n; i++) {
                     int row = (int)(i % (size_t)o.rows);
                     if (row < r0 && (ref[i] != -12345.0f || fast[i] != -12345.0f))
                         fail_msg("%s: row %d below r0 %ld was written", ggml_type_name(o.t), row, r0);
                     if (fabsf(ref[i] - fast[i]) > 1e-5f * (fabsf(ref[i]) + 1))
-                        fail_msg("%s %dx%d B=%d r0=%ld out %zu: ref %.7f fast %.7f",
-                                 ggml_type_name(o.t), o.rows, o.cols, o.B, r0, i, ref[i], fast[i]);
+                        fail_msg("%s %s %dx%d B=%d r0=%ld out %zu: ref %.7f fast %.7f",
+                                 variant ? "avx2" : qgemm_fast_name(), ggml_type_name(o.t), o.rows,
+                                 o.cols, o.B, r0, i, ref[i], fast[i]);
                 }
             }
             free(ref);
