@@ -140,7 +140,10 @@ static void matmul_q8(float *const *out, const float *x, const qmat *const *w, i
         pool_run(m->pool, act_rows, &a, B);
     else
         act_rows(&a, 0, B, 0);
-    pool_run(m->pool, q_units, &j, j.first[n]);
+    double work = 0;
+    for (int i = 0; i < n; i++)
+        work += (double)w[i]->rows * w[i]->cols * B;
+    pool_run_work(m->pool, q_units, &j, j.first[n], work);
 }
 
 void matmul_n(float *const *out, const float *x, const qmat *const *w, int n, int B,
@@ -166,7 +169,7 @@ void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
     mm_job j = {.out = out, .x = x, .w = w, .B = B, .m = m};
     if (!m->use_ref && B >= MATMUL_GEMM_MIN) {
         long n_tiles = (w->rows + MATMUL_TILE - 1) / MATMUL_TILE;
-        pool_run(m->pool, mm_gemm, &j, n_tiles);
+        pool_run_work(m->pool, mm_gemm, &j, n_tiles, (double)w->rows * w->cols * B);
         return;
     }
     j.dot = m->use_ref ? quant_dot_ref(w->type) : quant_dot_fast(w->type);
@@ -182,5 +185,5 @@ void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
         j.act = x;
         j.act_stride = (size_t)w->cols * sizeof(float);
     }
-    pool_run(m->pool, mm_dots, &j, w->rows);
+    pool_run_work(m->pool, mm_dots, &j, w->rows, (double)w->rows * w->cols * B);
 }

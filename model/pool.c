@@ -184,3 +184,13 @@ void pool_run(pool *p, pool_fn fn, void *ctx, long n)
             sched_yield();
     }
 }
+
+void pool_run_work(pool *p, pool_fn fn, void *ctx, long n, double work)
+{
+    if (work < POOL_MIN_WORK) {
+        if (n > 0)
+            fn(ctx, 0, n, 0);
+        return;
+    }
+    pool_run(p, fn, ctx, n);
+}

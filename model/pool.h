@@ -26,4 +26,10 @@ void pool_free(pool *p);
 int pool_threads(const pool *p);
 void pool_run(pool *p, pool_fn fn, void *ctx, long n);
 
+/* pool_run for a job of about `work` multiply-adds: below POOL_MIN_WORK the
+ * caller runs it alone, since waking and joining a worker (microseconds,
+ * far more when the machine is oversubscribed) costs more than it saves. */
+#define POOL_MIN_WORK (1L << 17)
+void pool_run_work(pool *p, pool_fn fn, void *ctx, long n, double work);
+
 #endif

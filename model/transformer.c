@@ -495,7 +495,11 @@ static void attention_block(model_state *s, const model_batch *b, int l)
         }
     }
     attn_job j = {s, b, l};
-    pool_run(s->pool, attention_units, &j, (long)n * c->n_heads);
+    /* q . k and p . v over each item's positions */
+    double work = 0;
+    for (int i = 0; i < n; i++)
+        work += 2.0 * (b->pos[i] + 1) * c->n_heads * c->head_dim;
+    pool_run_work(s->pool, attention_units, &j, (long)n * c->n_heads, work);
     matmul(s->xb2, s->xb, &L->wo, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * dim; i++)
         s->x[i] += s->xb2[i];
