@@ -468,12 +468,11 @@ AVX2_FN static float dot_f16_avx2(const void *w, const void *x, int64_t n)
         s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(b + i), s0);
         s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), s1);
     }
-    for (; i + 8 <= n; i += 8) /* heads of 8 (stories260K) end here */
-        s0 = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i))),
-                             _mm256_loadu_ps(b + i), s0);
     float s = hsum8(_mm256_add_ps(s0, s1));
+    /* the tail in order, as ggml's vec_dot_f16 leftover loop does: heads of
+     * 8 (stories260K) are all tail, and their logits follow that order */
     for (; i < n; i++)
-        s += fp16_to_f32(a[i]) * b[i];
+        s += _cvtsh_ss(a[i]) * b[i];
     return s;
 }
 
