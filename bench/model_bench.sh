@@ -1,30 +1,77 @@
 #!/bin/sh
-# bench/model_bench.sh -- prefill (pp128) and decode (tg64) speed of the
-# model engine, 2 threads, median of 3 runs, on stories260K and on synthetic
-# files with the shapes of SmolLM2-135M and Qwen2.5-0.5B in Q8_0 and Q4_0,
-# plus batched decode of 32 sequences, printed beside the single-stream
-# figure of the same run so the ratio needs no other machine's numbers.
-# llama.cpp's figures for the same shapes are in
-# ../shared/models/reference-outputs.md.  Synth files go to bench/out/.
+# bench/model_bench.sh -- CPU speed of the model engine against llama.cpp.
+#
+# Prefill (pp128) and decode (tg64) at THREADS=2, median of REPS runs, on
+# stories260K (F32) and on synthetic files with the exact shapes of
+# SmolLM2-135M and Qwen2.5-0.5B in Q8_0 and Q4_0 (speed does not depend on
+# the weight values), plus batched decode of 32 sequences beside the
+# single-stream figure of the same run.  llama.cpp's figures for the same
+# shapes, 2 threads, are read from ../shared/models/reference-outputs.md
+# (llama-bench -p 128 -n 64 -t 2 -r 5, builds with and without OpenBLAS);
+# the ratio is against the better of the two builds.  bench/membw.c gives
+# the machine's memory bandwidth, and the decode bound printed is weight
+# bytes per token / read bandwidth.  The load average at start and end is
+# printed: the machine is shared, so read the figures with it.  Results go
+# to stdout and bench/out/model_bench.txt; synth files stay in bench/out/.
 set -eu
 BIN=${AFTERSHOCK_BIN:-./aftershock}
 OUT=bench/out
-mkdir -p "$OUT"
+REF=${AS_SHARED_DIR:-../shared}/models/reference-outputs.md
 T=${THREADS:-2}
 REPS=${REPS:-3}
+mkdir -p "$OUT"
+TXT="$OUT/model_bench.txt"
+TMP="$TXT.tmp"
+: > "$TMP"
+say() { echo "$*" | tee -a "$TMP"; }
+
+cc -std=c11 -D_GNU_SOURCE -O2 -march=native -pthread bench/membw.c -o "$OUT/membw"
+say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+BW=$("$OUT/membw" "$T" 9 2>/dev/null)
+say "memory bandwidth, $T threads, median of 9 (GB/s): $(echo "$BW" | tr '\n' ' ')"
+READ_GBS=$(echo "$BW" | awk '$1 == "read_gbs" { print $2 }')
+
 synth() { # name arch dim layers heads kv ffn vocab type
     f="$OUT/$1.gguf"
     [ -f "$f" ] || "$BIN" -q model synth --arch "$2" --dim "$3" --layers "$4" --heads "$5" \
-        --kv-heads "$6" --ffn "$7" --vocab "$8" --type "$9" -o "$f"
+        --kv-heads "$6" --ffn "$7" --vocab "$8" --type "$9" -o "$f" >&2
     echo "$f"
 }
-run() {
-    echo "== $1"
-    "$BIN" model bench "$1" --pp 128 --tg 64 -t "$T" --reps "$REPS"
-    "$BIN" model bench "$1" --pp 0 --tg 16 --batch 32 -t "$T" --reps "$REPS" | tail -n 1
+
+# llama.cpp t/s for model row $1 (as llama-bench names it) and test $2, the
+# better of the two builds' 2-thread rows; "-" when the file lacks it.
+llama_ref() {
+    [ -f "$REF" ] || { echo "-"; return; }
+    awk -F'|' -v m="$1" -v t="$2" -v th="$T" '
+        { gsub(/^ +| +$/, "", $2); gsub(/ /, "", $6); gsub(/ /, "", $7) }
+        $2 == m && $6 == th && $7 == t { split($8, v, "±"); x = v[1] + 0; if (x > best) best = x }
+        END { if (best > 0) printf "%.2f", best; else print "-" }' "$REF"
 }
-run "${AS_SHARED_DIR:-../shared}/models/stories260K.gguf"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+say ""
+say "$(printf '%-22s %-6s %10s %10s %7s' model test ours llama.cpp ratio)"
+run() { # label file llama-bench-name
+    r=$("$BIN" model bench "$2" --pp 128 --tg 64 -t "$T" --reps "$REPS")
+    mib=$(echo "$r" | sed -n 's/.*, \([0-9.]*\) MiB of weights read per token.*/\1/p')
+    pp=$(echo "$r" | awk '/^pp128:/ { print $2 }')
+    tg=$(echo "$r" | awk '/^tg64/ { print $4 }')
+    lpp=$(llama_ref "$3" pp128)
+    ltg=$(llama_ref "$3" tg64)
+    say "$(printf '%-22s %-6s %10.2f %10s %7s' "$1" pp128 "$pp" "$lpp" "$(ratio "$pp" "$lpp")")"
+    say "$(printf '%-22s %-6s %10.2f %10s %7s' "$1" tg64 "$tg" "$ltg" "$(ratio "$tg" "$ltg")")"
+    bound=$(awk -v g="$READ_GBS" -v m="$mib" 'BEGIN { printf "%.1f", g * 1e9 / (m * 1048576) }')
+    say "$(printf '%-22s %-6s %10s %10s %7s' "$1" bound "$bound" "" "$(ratio "$tg" "$bound")")  (decode bound: $mib MiB per token at $READ_GBS GB/s)"
+    b=$("$BIN" model bench "$2" --pp 0 --tg 16 --batch 32 -t "$T" --reps "$REPS" | awk '/^tg16/ { print $4 }')
+    say "$(printf '%-22s %-6s %10.2f %10.2f %7s' "$1" tg-b32 "$b" "$tg" "$(ratio "$b" "$tg")")  (32 sequences vs single stream)"
+}
+
+run stories260K-F32 "${AS_SHARED_DIR:-../shared}/models/stories260K.gguf" "llama ?B all F32 (guessed)"
 for ty in Q8_0 Q4_0; do
-    run "$(synth smollm2-135m-$ty llama 576 30 9 3 1536 49152 $ty)"
-    run "$(synth qwen2.5-0.5b-$ty qwen2 896 24 14 2 4864 151936 $ty)"
+    run "smollm2-135m-$ty" "$(synth "smollm2-135m-$ty" llama 576 30 9 3 1536 49152 $ty)" "llama ?B $ty"
+    run "qwen2.5-0.5b-$ty" "$(synth "qwen2.5-0.5b-$ty" qwen2 896 24 14 2 4864 151936 $ty)" "qwen2 1B $ty"
 done
+say ""
+say "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+mv "$TMP" "$TXT"

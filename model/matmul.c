@@ -1,11 +1,15 @@
 /*
  * matmul.c -- batched matrix multiply over quantized weights (see matmul.h).
  *
- * Two paths, same result to float rounding: row dots for small batches,
- * dequantized tiles through sgemm for large ones.  Both split the weight
- * rows across the pool, so each thread reads a disjoint part of the matrix.
+ * Three paths: integer tiles (qgemm) for Q8_0 / Q4_0, and for the other
+ * types row dots for small batches or dequantized tiles through sgemm for
+ * large ones.  All split the weight rows across the pool.  The float paths
+ * agree to float rounding; the integer path computes what llama.cpp's CPU
+ * backend computes (Q8 activations, int32 block dots).
  */
 #include "model/matmul.h"
+
+#include "model/qgemm.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -75,22 +79,101 @@ static void mm_gemm(void *arg, long lo, long hi, int thread)
     }
 }
 
+/* Integer path: units of QGEMM_UNIT weight rows, numbered across all the
+ * job's matrices so one fork-join covers them and each thread gets an equal
+ * share of rows (and so of weight bytes when the types agree). */
+#define QGEMM_UNIT 4
+
+typedef struct q_job {
+    float *const *out;
+    const qmat *const *w;
+    qgemm_fn fn[MATMUL_MAX_N];
+    long first[MATMUL_MAX_N + 1]; /* first unit of each matrix; first[n] = total */
+    int n, B;
+    const blk_q8_act *act;
+} q_job;
+
+static void q_units(void *arg, long lo, long hi, int thread)
+{
+    (void)thread;
+    q_job *j = arg;
+    int nb = j->w[0]->cols / QK;
+    for (int i = 0; i < j->n && lo < hi; i++) {
+        long a = lo > j->first[i] ? lo : j->first[i];
+        long b = hi < j->first[i + 1] ? hi : j->first[i + 1];
+        if (a >= b)
+            continue;
+        const qmat *w = j->w[i];
+        long r0 = (a - j->first[i]) * QGEMM_UNIT, r1 = (b - j->first[i]) * QGEMM_UNIT;
+        j->fn[i](j->out[i], (size_t)w->rows, w->data, w->row_bytes, r0,
+                 r1 < w->rows ? r1 : w->rows, j->act, nb, j->B);
+    }
+}
+
+typedef struct act_job {
+    blk_q8_act *dst;
+    const float *x;
+    int cols, use_ref;
+} act_job;
+
+static void act_rows(void *arg, long lo, long hi, int thread)
+{
+    (void)thread;
+    act_job *j = arg;
+    size_t nb = (size_t)j->cols / QK;
+    for (long b = lo; b < hi; b++)
+        (j->use_ref ? quant_act_q8_ref : quant_act_q8)(j->dst + (size_t)b * nb,
+                                                        j->x + (size_t)b * j->cols, j->cols);
+}
+
+static void matmul_q8(float *const *out, const float *x, const qmat *const *w, int n, int B,
+                      matmul_ctx *m)
+{
+    q_job j = {.out = out, .w = w, .n = n, .B = B, .act = m->act};
+    for (int i = 0; i < n; i++) {
+        j.fn[i] = m->use_ref ? qgemm_ref(w[i]->type) : qgemm_fast(w[i]->type);
+        j.first[i + 1] = j.first[i] + (w[i]->rows + QGEMM_UNIT - 1) / QGEMM_UNIT;
+    }
+    act_job a = {m->act, x, w[0]->cols, m->use_ref};
+    /* a decode row is quantized faster than the threads wake */
+    if (B >= 8)
+        pool_run(m->pool, act_rows, &a, B);
+    else
+        act_rows(&a, 0, B, 0);
+    double work = 0;
+    for (int i = 0; i < n; i++)
+        work += (double)w[i]->rows * w[i]->cols * B;
+    pool_run_work(m->pool, q_units, &j, j.first[n], work);
+}
+
+void matmul_n(float *const *out, const float *x, const qmat *const *w, int n, int B,
+              matmul_ctx *m)
+{
+    int all_q8 = 1;
+    for (int i = 0; i < n; i++)
+        all_q8 &= quant_wants_q8(w[i]->type);
+    if (all_q8) {
+        matmul_q8(out, x, w, n, B, m);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        matmul(out[i], x, w[i], B, m);
+}
+
 void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
 {
+    if (quant_wants_q8(w->type)) {
+        matmul_q8(&out, x, &w, 1, B, m);
+        return;
+    }
     mm_job j = {.out = out, .x = x, .w = w, .B = B, .m = m};
     if (!m->use_ref && B >= MATMUL_GEMM_MIN) {
         long n_tiles = (w->rows + MATMUL_TILE - 1) / MATMUL_TILE;
-        pool_run(m->pool, mm_gemm, &j, n_tiles);
+        pool_run_work(m->pool, mm_gemm, &j, n_tiles, (double)w->rows * w->cols * B);
         return;
     }
     j.dot = m->use_ref ? quant_dot_ref(w->type) : quant_dot_fast(w->type);
-    if (quant_wants_q8(w->type)) {
-        size_t nb = (size_t)w->cols / QK;
-        for (int b = 0; b < B; b++)
-            quant_act_q8(m->act + (size_t)b * nb, x + (size_t)b * w->cols, w->cols);
-        j.act = m->act;
-        j.act_stride = nb * sizeof(blk_q8_act);
-    } else if (w->type == GGML_TYPE_F16) {
+    if (w->type == GGML_TYPE_F16) {
         /* ggml dots F16 weights with activations converted to F16; doing
          * the same keeps F16 models within 1e-4 of llama.cpp */
         float *xr = (float *)m->act;
@@ -102,5 +185,5 @@ void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
         j.act = x;
         j.act_stride = (size_t)w->cols * sizeof(float);
     }
-    pool_run(m->pool, mm_dots, &j, w->rows);
+    pool_run_work(m->pool, mm_dots, &j, w->rows, (double)w->rows * w->cols * B);
 }

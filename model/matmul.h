@@ -2,14 +2,19 @@
  * matmul.h -- out = x . W^T for a weight matrix in any supported tensor type,
  * on the CPU, for a batch of activation rows.
  *
- * Small batches (decode) go row by row through the quant.h dot kernels:
- * there the weights are read once per step and memory bandwidth is the
- * limit.  Batches of MATMUL_GEMM_MIN rows or more (prefill, batched decode)
- * go through OpenBLAS sgemm, on tiles of weight rows dequantized to floats
- * in per-thread scratch, so the dequantization is paid once per tile and the
- * multiply runs at BLAS speed.  Work is split across the pool by weight rows;
+ * Q8_0 and Q4_0 weights (the types models are run in) take the integer
+ * path for every batch size: the activations are quantized to Q8 blocks
+ * once, then model/qgemm.h multiplies tiles of weight rows by tiles of
+ * activation rows, so decode (B = 1) streams the weights once and prefill
+ * or batched decode reuses each weight block across the batch.  Other types
+ * go row by row through the quant.h dot kernels for small batches and,
+ * from MATMUL_GEMM_MIN rows, through OpenBLAS sgemm on tiles of weight rows
+ * dequantized to floats in per-thread scratch.  Work is split across the
+ * pool by weight rows, so each thread reads a disjoint part of the matrix;
  * OpenBLAS itself is kept single-threaded (matmul_init) so its threads do
- * not fight ours on a small machine.  The caller owns all buffers.
+ * not fight ours on a small machine.  matmul_n runs several matrices that
+ * share one input (Q, K, V; gate, up) as one job: one quantization of the
+ * input and one fork-join instead of several.  The caller owns all buffers.
  */
 #ifndef AS_MATMUL_H
 #define AS_MATMUL_H
@@ -46,5 +51,12 @@ size_t matmul_tile_floats(int n_threads, int max_cols);
 
 /* out (B, w->rows) = x (B, w->cols) . w^T */
 void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m);
+
+#define MATMUL_MAX_N 4 /* matrices per matmul_n call */
+
+/* out[i] (B, w[i]->rows) = x (B, cols) . w[i]^T for i < n (<= MATMUL_MAX_N);
+ * every w[i] has the same cols. */
+void matmul_n(float *const *out, const float *x, const qmat *const *w, int n, int B,
+              matmul_ctx *m);
 
 #endif

@@ -338,7 +338,7 @@ void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n)
     }
 }
 
-void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
+void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n / QK; i++, x += QK) {
         float amax = 0;
@@ -385,35 +385,6 @@ static float dot_bf16_ref(const void *w, const void *x, int64_t n)
     return s;
 }
 
-static float dot_q8_0_ref(const void *w, const void *x, int64_t n)
-{
-    const blk_q8_0 *a = w;
-    const blk_q8_act *b = x;
-    float s = 0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        int sum = 0;
-        for (int j = 0; j < QK; j++)
-            sum += a[i].qs[j] * b[i].qs[j];
-        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
-    }
-    return s;
-}
-
-static float dot_q4_0_ref(const void *w, const void *x, int64_t n)
-{
-    const blk_q4_0 *a = w;
-    const blk_q8_act *b = x;
-    float s = 0;
-    for (int64_t i = 0; i < n / QK; i++) {
-        int sum = 0;
-        for (int j = 0; j < QK / 2; j++)
-            sum += ((a[i].qs[j] & 0xF) - 8) * b[i].qs[j] +
-                   ((a[i].qs[j] >> 4) - 8) * b[i].qs[j + QK / 2];
-        s += fp16_to_f32(a[i].d) * b[i].d * (float)sum;
-    }
-    return s;
-}
-
 static float dot_q4_K_ref(const void *w, const void *x, int64_t n)
 {
     const blk_q4_K *a = w;
@@ -440,14 +411,18 @@ static float dot_q6_K_ref(const void *w, const void *x, int64_t n)
     return s;
 }
 
+static void axpy_f16_ref(float *y, float a, const uint16_t *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        y[i] += a * fp16_to_f32(x[i]);
+}
+
 quant_dot_fn quant_dot_ref(ggml_type t)
 {
     switch (t) {
     case GGML_TYPE_F32: return dot_f32_ref;
     case GGML_TYPE_F16: return dot_f16_ref;
     case GGML_TYPE_BF16: return dot_bf16_ref;
-    case GGML_TYPE_Q8_0: return dot_q8_0_ref;
-    case GGML_TYPE_Q4_0: return dot_q4_0_ref;
     case GGML_TYPE_Q4_K: return dot_q4_K_ref;
     case GGML_TYPE_Q6_K: return dot_q6_K_ref;
     default: return NULL;
@@ -494,9 +469,23 @@ AVX2_FN static float dot_f16_avx2(const void *w, const void *x, int64_t n)
         s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(b + i + 8), s1);
     }
     float s = hsum8(_mm256_add_ps(s0, s1));
+    /* the tail in order, as ggml's vec_dot_f16 leftover loop does: heads of
+     * 8 (stories260K) are all tail, and their logits follow that order */
     for (; i < n; i++)
-        s += fp16_to_f32(a[i]) * b[i];
+        s += _cvtsh_ss(a[i]) * b[i];
     return s;
+}
+
+AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i)));
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, xv, _mm256_loadu_ps(y + i)));
+    }
+    for (; i < n; i++)
+        y[i] += a * fp16_to_f32(x[i]);
 }
 
 AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
@@ -514,47 +503,6 @@ AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
     for (; i < n; i++)
         s += bf16_to_f32(a[i]) * b[i];
     return s;
-}
-
-/* int8 x int8 -> 8 int32 lanes: maddubs needs one unsigned operand, so take
- * |a| and move a's sign onto b (the ggml trick). */
-AVX2_FN static __m256 mul_i8_to_f32(__m256i a, __m256i b)
-{
-    __m256i ax = _mm256_sign_epi8(a, a), sy = _mm256_sign_epi8(b, a);
-    __m256i d16 = _mm256_maddubs_epi16(ax, sy);
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(d16, _mm256_set1_epi16(1)));
-}
-
-AVX2_FN static float dot_q8_0_avx2(const void *w, const void *x, int64_t n)
-{
-    const blk_q8_0 *a = w;
-    const blk_q8_act *b = x;
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m256i qa = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
-        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
-        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(qa, qb), acc);
-    }
-    return hsum8(acc);
-}
-
-AVX2_FN static float dot_q4_0_avx2(const void *w, const void *x, int64_t n)
-{
-    const blk_q4_0 *a = w;
-    const blk_q8_act *b = x;
-    __m256 acc = _mm256_setzero_ps();
-    const __m256i lo4 = _mm256_set1_epi8(0xF), eight = _mm256_set1_epi8(8);
-    for (int64_t i = 0; i < n / QK; i++) {
-        __m128i raw = _mm_loadu_si128((const __m128i *)a[i].qs);
-        /* low nibbles are elements 0..15, high nibbles 16..31 */
-        __m256i q = _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw);
-        q = _mm256_sub_epi8(_mm256_and_si256(q, lo4), eight);
-        __m256i qb = _mm256_loadu_si256((const __m256i *)b[i].qs);
-        __m256 d = _mm256_set1_ps(_cvtsh_ss(a[i].d) * b[i].d);
-        acc = _mm256_fmadd_ps(d, mul_i8_to_f32(q, qb), acc);
-    }
-    return hsum8(acc);
 }
 
 AVX2_FN static float dot_q4_K_avx2(const void *w, const void *x, int64_t n)
@@ -585,6 +533,35 @@ AVX2_FN static float dot_q6_K_avx2(const void *w, const void *x, int64_t n)
     return hsum8(acc);
 }
 
+/* ggml's AVX2 quantize_row_q8_0: max |x| by lanes, multiply by 127/amax,
+ * round to nearest even, pack to bytes; the same operations as the plain
+ * loop, so the same bits. */
+AVX2_FN static void act_q8_avx2(blk_q8_act *dst, const float *x, int64_t n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float amax = _mm_cvtss_f32(m4), id = amax ? 127.0f / amax : 0;
+        dst[i].d = fp16_to_f32(f32_to_fp16(amax / 127));
+        __m256 mul = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; k++)
+            q[k] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(v[k], mul),
+                                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+        /* packs interleave 128-bit lanes; the permute puts bytes back in order */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+        p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)dst[i].qs, p);
+    }
+}
+
 static int cpu_has_avx2(void)
 {
     __builtin_cpu_init();
@@ -597,6 +574,32 @@ static int cpu_has_avx2(void)
     return 0;
 }
 #endif
+
+int quant_has_avx2(void)
+{
+    return cpu_has_avx2();
+}
+
+void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
+{
+#if QUANT_X86
+    if (quant_has_avx2()) {
+        act_q8_avx2(dst, x, n);
+        return;
+    }
+#endif
+    quant_act_q8_ref(dst, x, n);
+}
+
+quant_axpy_fn quant_axpy_f16(int fast)
+{
+#if QUANT_X86
+    if (fast && cpu_has_avx2())
+        return axpy_f16_avx2;
+#endif
+    (void)fast;
+    return axpy_f16_ref;
+}
 
 const char *quant_fast_name(void)
 {
@@ -611,8 +614,6 @@ quant_dot_fn quant_dot_fast(ggml_type t)
         case GGML_TYPE_F32: return dot_f32_avx2;
         case GGML_TYPE_F16: return dot_f16_avx2;
         case GGML_TYPE_BF16: return dot_bf16_avx2;
-        case GGML_TYPE_Q8_0: return dot_q8_0_avx2;
-        case GGML_TYPE_Q4_0: return dot_q4_0_avx2;
         case GGML_TYPE_Q4_K: return dot_q4_K_avx2;
         case GGML_TYPE_Q6_K: return dot_q6_K_avx2;
         default: return NULL;

@@ -6,10 +6,11 @@
  * Every dot product has a plain-loop reference (quant_dot_ref) beside the
  * AVX2/FMA/F16C version (quant_dot_fast picks it at run time with
  * __builtin_cpu_supports, else falls back to the reference); tests compare
- * the two.  Weights of type Q8_0 and Q4_0 are dotted against activations
+ * the two.  Weights of type Q8_0 and Q4_0 are multiplied by activations
  * quantized to our own Q8 block (quant_act_q8: the scale is rounded to half
  * precision like ggml's, but kept as a float so the kernels need not convert
- * it); all other types against plain floats.  This file owns no memory and knows nothing of models.
+ * it) in model/qgemm.h, not here; all other types are dotted against plain
+ * floats.  This file owns no memory and knows nothing of models.
  */
 #ifndef AS_QUANT_H
 #define AS_QUANT_H
@@ -52,15 +53,24 @@ void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n);
 
 /* Does a row of type t want Q8 activations (quant_act_q8) or floats? */
 int quant_wants_q8(ggml_type t);
-/* dst (n/QK blocks) = x quantized per block of 32 with a float scale. */
+/* dst (n/QK blocks) = x quantized per block of 32 with a float scale;
+ * AVX2 when the CPU has it.  quant_act_q8_ref is the plain loop: the two
+ * give the same bits (same product, same round-half-to-even). */
 void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n);
+void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n);
 
-/* Dot product of one weight row (n elements of type t) with an activation
- * (blk_q8_act blocks when quant_wants_q8(t), else floats). */
+/* Dot product of one weight row (n elements of type t) with floats; NULL
+ * for the types that want Q8 activations (those go through qgemm.h). */
 typedef float (*quant_dot_fn)(const void *w, const void *x, int64_t n);
 quant_dot_fn quant_dot_ref(ggml_type t);
 quant_dot_fn quant_dot_fast(ggml_type t);
+/* y (n) += a * x (n halves): the value side of attention over a half KV
+ * cache.  fast 0 gives the plain loop, 1 the AVX2 one where the CPU has it. */
+typedef void (*quant_axpy_fn)(float *y, float a, const uint16_t *x, int64_t n);
+quant_axpy_fn quant_axpy_f16(int fast);
 /* Name of the fast kernel set chosen on this CPU ("avx2" or "portable"). */
 const char *quant_fast_name(void);
+/* 1 when the CPU has AVX2, FMA and F16C (the fast kernels' baseline). */
+int quant_has_avx2(void);
 
 #endif

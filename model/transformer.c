@@ -431,7 +431,9 @@ typedef struct attn_job {
 
 /* One unit = one (item, head): softmax(q . K^T / sqrt(d)) . V over the
  * item's sequence up to its position.  As in ggml with a half cache, q and
- * the probabilities are rounded to half before their products. */
+ * the probabilities are rounded to half before their products; the products
+ * go through the F16 dot and axpy kernels of quant.h (plain loops when the
+ * state asked for the reference path). */
 static void attention_units(void *arg, long lo, long hi, int thread)
 {
     attn_job *j = arg;
@@ -440,6 +442,8 @@ static void attention_units(void *arg, long lo, long hi, int thread)
     int hd = c->head_dim, kv_dim = c->n_kv_heads * hd, group = c->n_heads / c->n_kv_heads;
     float *att = s->att + (size_t)thread * s->n_ctx;
     float scale = 1.0f / sqrtf((float)hd), qh[512];
+    quant_dot_fn kdot = s->mm.use_ref ? quant_dot_ref(GGML_TYPE_F16) : quant_dot_fast(GGML_TYPE_F16);
+    quant_axpy_fn vaxpy = quant_axpy_f16(!s->mm.use_ref);
     for (long u = lo; u < hi; u++) {
         int i = (int)(u / c->n_heads), h = (int)(u % c->n_heads);
         int pos = j->b->pos[i];
@@ -450,11 +454,7 @@ static void attention_units(void *arg, long lo, long hi, int thread)
             qh[x] = half_lut[f32_to_fp16(q[x])];
         float max = -INFINITY;
         for (int t = 0; t <= pos; t++) {
-            const uint16_t *k = s->key_cache + base + (size_t)t * kv_dim;
-            float d = 0;
-            for (int x = 0; x < hd; x++)
-                d += qh[x] * half_lut[k[x]];
-            att[t] = d * scale;
+            att[t] = kdot(s->key_cache + base + (size_t)t * kv_dim, qh, hd) * scale;
             max = att[t] > max ? att[t] : max;
         }
         double sum = 0;
@@ -465,12 +465,8 @@ static void attention_units(void *arg, long lo, long hi, int thread)
         float inv = (float)(1.0 / sum);
         float *out = s->xb + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int t = 0; t <= pos; t++) {
-            const uint16_t *v = s->value_cache + base + (size_t)t * kv_dim;
-            float a = half_lut[f32_to_fp16(att[t] * inv)];
-            for (int x = 0; x < hd; x++)
-                out[x] += a * half_lut[v[x]];
-        }
+        for (int t = 0; t <= pos; t++)
+            vaxpy(out, half_lut[f32_to_fp16(att[t] * inv)], s->value_cache + base + (size_t)t * kv_dim, hd);
     }
 }
 
@@ -482,9 +478,9 @@ static void attention_block(model_state *s, const model_batch *b, int l)
     int kv_dim = c->n_kv_heads * c->head_dim;
     for (int i = 0; i < n; i++)
         rmsnorm(s->xb + (size_t)i * dim, s->x + (size_t)i * dim, L->attn_norm, dim, c->norm_eps);
-    matmul(s->q, s->xb, &L->wq, n, &s->mm);
-    matmul(s->k, s->xb, &L->wk, n, &s->mm);
-    matmul(s->v, s->xb, &L->wv, n, &s->mm);
+    float *qkv_out[3] = {s->q, s->k, s->v};
+    const qmat *qkv[3] = {&L->wq, &L->wk, &L->wv};
+    matmul_n(qkv_out, s->xb, qkv, 3, n, &s->mm);
     if (L->bq) {
         add_bias(s->q, L->bq, n, q_dim);
         add_bias(s->k, L->bk, n, kv_dim);
@@ -501,7 +497,11 @@ static void attention_block(model_state *s, const model_batch *b, int l)
         }
     }
     attn_job j = {s, b, l};
-    pool_run(s->pool, attention_units, &j, (long)n * c->n_heads);
+    /* q . k and p . v over each item's positions */
+    double work = 0;
+    for (int i = 0; i < n; i++)
+        work += 2.0 * (b->pos[i] + 1) * c->n_heads * c->head_dim;
+    pool_run_work(s->pool, attention_units, &j, (long)n * c->n_heads, work);
     matmul(s->xb2, s->xb, &L->wo, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * dim; i++)
         s->x[i] += s->xb2[i];
@@ -514,8 +514,9 @@ static void ffn_block(model_state *s, int n, int l)
     int dim = c->dim;
     for (int i = 0; i < n; i++)
         rmsnorm(s->xb + (size_t)i * dim, s->x + (size_t)i * dim, L->ffn_norm, dim, c->norm_eps);
-    matmul(s->hb, s->xb, &L->w_gate, n, &s->mm);
-    matmul(s->hb2, s->xb, &L->w_up, n, &s->mm);
+    float *gu_out[2] = {s->hb, s->hb2};
+    const qmat *gu[2] = {&L->w_gate, &L->w_up};
+    matmul_n(gu_out, s->xb, gu, 2, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * c->ffn_dim; i++) {
         float g = s->hb[i];
         s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i]; /* SwiGLU: silu(gate) * up */

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "model/qgemm.h"
 #include "model/quant.h"
 #include "model/sampler.h"
 #include "model/transformer.h"
@@ -103,7 +104,15 @@ static void check_type(ggml_type t, float max_rel_err)
     double want = 0;
     for (int i = 0; i < N; i++)
         want += (double)wd[i] * xd[i];
-    float ref = quant_dot_ref(t)(wq, a, N), fast = quant_dot_fast(t)(wq, a, N);
+    /* Q8_0 / Q4_0 rows are dotted by the integer tile kernel (a 1 x 1 tile) */
+    float ref, fast;
+    if (quant_wants_q8(t)) {
+        qgemm_ref(t)(&ref, 1, wq, ggml_row_size(t, N), 0, 1, act, N / QK, 1);
+        qgemm_fast(t)(&fast, 1, wq, ggml_row_size(t, N), 0, 1, act, N / QK, 1);
+    } else {
+        ref = quant_dot_ref(t)(wq, a, N);
+        fast = quant_dot_fast(t)(wq, a, N);
+    }
     /* float sums of 1024 products of size <= 1: a few ulp of the partial
      * sums, 1e-3 absolute is generous and still catches any layout error */
     if (fabs(ref - want) > 1e-3 || fabs(fast - want) > 1e-3)

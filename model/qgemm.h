@@ -1,0 +1,40 @@
+/*
+ * qgemm.h -- integer matrix x matrix product of Q8_0 / Q4_0 weight rows with
+ * many activation rows quantized to Q8 blocks (quant_act_q8), on the CPU.
+ *
+ * This is the kernel under prefill and batched decode (and single-token
+ * decode, where it is a 4-row dot product): the activations are quantized
+ * once per step, then each weight block is loaded once and multiplied with
+ * the matching block of several activation rows while it sits in registers,
+ * so a step over B sequences reads the weights once instead of B times.
+ * The arithmetic per block is ggml's vec_dot_q8_0_q8_0 / q4_0_q8_0: an exact
+ * int32 dot of the 32 quants, times the two scales, summed in float.
+ * qgemm_ref is the plain-loop version the tests hold the fast one to.  It
+ * owns no memory and does not thread; matmul.c splits weight rows across
+ * the pool and calls this on each slice.
+ */
+#ifndef AS_QGEMM_H
+#define AS_QGEMM_H
+
+#include "model/quant.h"
+
+#include <stddef.h>
+
+/*
+ * out[b * ldo + r] = dot(weight row r, activation row b) for r in [r0, r1)
+ * and b in [0, B).  w: rows of row_bytes bytes in type t (Q8_0 or Q4_0);
+ * act: (B, nb) Q8 blocks, nb = cols / QK.
+ */
+typedef void (*qgemm_fn)(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
+                         long r1, const blk_q8_act *act, int nb, int B);
+
+/* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0: the plain
+ * loops, the best this CPU runs (AVX-512 VNNI, else AVX2, else the plain
+ * loops), and the AVX2 one (NULL without AVX2; for tests on VNNI CPUs). */
+qgemm_fn qgemm_ref(ggml_type t);
+qgemm_fn qgemm_fast(ggml_type t);
+qgemm_fn qgemm_avx2(ggml_type t);
+/* "avx512-vnni", "avx2" or "portable": what qgemm_fast picks here. */
+const char *qgemm_fast_name(void);
+
+#endif
