@@ -29,12 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* One value and where it came from, sorted by value. */
-typedef struct ranked {
-    double v;
-    int i;
-} ranked;
-
 /* Scratch for one batch, carved from one allocation (see batch_alloc). */
 typedef struct batch {
     int L1, span, p, cap;
@@ -50,7 +44,7 @@ typedef struct batch {
     double *V;    /* (p, p) (X'X)^-1 */
     int *rows;    /* (L1) estimation positions of the compact rows */
     double *work; /* (L1 + span) scratch for ranks */
-    ranked *srt;  /* (2 (L1 + span)) sort scratch for ranks */
+    uint64_t *srt; /* (2 (L1 + span)) sort keys for ranks */
 } batch;
 
 typedef struct run {
@@ -87,7 +81,7 @@ static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int c
                 (size_t)pp * pp + (size_t)(L1 + span);
     size_t ni = (size_t)L1 + span + L1 + 32;
     size_t nr = 2 * (size_t)(L1 + span);
-    *block = malloc(nd * sizeof(double) + nr * sizeof(ranked) + ni * sizeof(int) + 64);
+    *block = malloc(nd * sizeof(double) + nr * sizeof(uint64_t) + ni * sizeof(int) + 64);
     if (!*block)
         return as_fail(AS_ERR_NOMEM, "event study: no memory for a batch of %d firms", cap);
     char *cur = *block;
@@ -104,8 +98,8 @@ static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int c
     b->B = batch_carve(&cur, (size_t)pp * cap);
     b->V = batch_carve(&cur, (size_t)pp * pp);
     b->work = batch_carve(&cur, (size_t)(L1 + span));
-    b->srt = (ranked *)cur;
-    cur += nr * sizeof(ranked);
+    b->srt = (uint64_t *)cur;
+    cur += nr * sizeof(uint64_t);
     b->xmask = batch_carve_i(&cur, (size_t)L1);
     b->vmask = batch_carve_i(&cur, (size_t)span);
     b->rows = batch_carve_i(&cur, (size_t)L1);
@@ -151,78 +145,6 @@ static void batch_design(batch *b, const run *R, int s0, int e0)
             for (int j = 0; j < b->p; j++)
                 b->xv[j * b->span + d] = 0.0;
         b->vmask[d] = ok;
-    }
-}
-
-/* Sort a[0..n) by v, ascending: insertion sort on runs of 16, then
- * bottom-up merges through tmp.  Inline comparisons instead of qsort_r's
- * comparator call per comparison: this sort runs once per firm-event over
- * estimation + event days and was 40% of a 250,000 firm-event study. */
-static void ranked_sort(ranked *a, ranked *tmp, int n)
-{
-    enum { RUN = 16 };
-    for (int lo = 0; lo < n; lo += RUN) {
-        int hi = lo + RUN < n ? lo + RUN : n;
-        for (int k = lo + 1; k < hi; k++) {
-            ranked x = a[k];
-            int j = k;
-            while (j > lo && a[j - 1].v > x.v) {
-                a[j] = a[j - 1];
-                j--;
-            }
-            a[j] = x;
-        }
-    }
-    ranked *src = a, *dst = tmp;
-    for (int width = RUN; width < n; width *= 2) {
-        for (int lo = 0; lo < n; lo += 2 * width) {
-            int mid = lo + width < n ? lo + width : n;
-            int hi = lo + 2 * width < n ? lo + 2 * width : n;
-            int i = lo, j = mid, k = lo;
-            /* Branch-free step: on random residuals the comparison is a
-             * coin toss, and a mispredicted branch per element cost more
-             * than the comparison itself. */
-            while (i < mid && j < hi) {
-                int right = src[j].v < src[i].v;
-                dst[k++] = *(right ? &src[j] : &src[i]);
-                j += right;
-                i += !right;
-            }
-            while (i < mid)
-                dst[k++] = src[i++];
-            while (j < hi)
-                dst[k++] = src[j++];
-        }
-        ranked *t = src;
-        src = dst;
-        dst = t;
-    }
-    if (src != a)
-        memcpy(a, src, (size_t)n * sizeof *a);
-}
-
-/* Corrado & Zivney (1992) standardized ranks U = K/(n+1) - 1/2 of the
- * non-missing values of v (length n_all), written into u (NAN where v is
- * NAN).  Ties get their average rank (Corrado 1989, fn. 4).  srt and tmp
- * are scratch of n_all entries each. */
-static void ranks_standardized(double *u, const double *v, int n_all, ranked *srt,
-                               ranked *tmp)
-{
-    int n = 0;
-    for (int i = 0; i < n_all; i++) {
-        u[i] = NAN;
-        if (!isnan(v[i]))
-            srt[n++] = (ranked){v[i], i};
-    }
-    ranked_sort(srt, tmp, n);
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && srt[j + 1].v == srt[i].v)
-            j++;
-        double rank = (i + j) / 2.0 + 1.0;
-        for (int k = i; k <= j; k++)
-            u[srt[k].i] = rank / (n + 1.0) - 0.5;
-        i = j + 1;
     }
 }
 
@@ -394,7 +316,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     for (int d = 0; d < span; d++)
         v[L1 + d] = ar_ev[d];
     double u[L1 + span];
-    ranks_standardized(u, v, L1 + span, b->srt, b->srt + L1 + span);
+    estudy_ranks_standardized(u, v, L1 + span, b->srt, b->srt + L1 + span);
     for (int gi = 0; gi < ESTUDY_GROUPS_PER_EVENT; gi++) {
         if (g[gi] < 0)
             continue;
