@@ -277,8 +277,10 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
         err = as_fail(AS_ERR_NOMEM, "'%s': no memory", prices_path);
         goto cleanup;
     }
+    /* A wide file repeats each date across its columns: keep one of each
+     * run before sorting, or a 5,000-column file sorts millions of dates. */
     for (size_t i = 0; i < nrows; i++)
-        if (rows[i].ticker < nfile_series)
+        if (rows[i].ticker < nfile_series && (nd == 0 || dates[nd - 1] != rows[i].date))
             dates[nd++] = rows[i].date;
     qsort(dates, nd, sizeof *dates, cmp_i32);
     size_t u = 0;
@@ -305,8 +307,11 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
         for (size_t i = 0; i < cells; i++)
             closes[i] = NAN;
     }
+    int t = -1;
     for (size_t i = 0; i < nrows; i++) {
-        int t = estudy_panel_date_index(out, rows[i].date);
+        /* rows of one line share their date: look it up once per run */
+        if (i == 0 || rows[i].date != rows[i - 1].date)
+            t = estudy_panel_date_index(out, rows[i].date);
         if (t < 0)
             continue;
         size_t k = (size_t)rows[i].ticker * out->ndates + t;

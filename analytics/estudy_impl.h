@@ -9,6 +9,8 @@
 
 #include "analytics/estudy.h"
 
+#include <stdint.h>
+
 #define ESTUDY_GROUPS_PER_EVENT 3 /* all, its event date, its sector */
 
 typedef struct estudy_acc {
@@ -19,6 +21,18 @@ typedef struct estudy_acc {
     double *usum; /* (ngroups, T) sum of Corrado-Zivney standardized ranks */
     int *gmap;    /* (nevents, ESTUDY_GROUPS_PER_EVENT) group ids or -1 */
 } estudy_acc;
+
+/*
+ * Positions of the non-NAN values of v[0..n_all) in ascending order of v:
+ * k[j] low 32 bits = position (high bits: the sort key, for the sort's own
+ * use).  Returns how many.  k and tmp: n_all entries each (estudy_rank.c).
+ */
+int estudy_sort_positions(uint64_t *k, uint64_t *tmp, const double *v, int n_all);
+
+/* Corrado & Zivney (1992) standardized ranks K/(n+1) - 1/2 of v into u,
+ * NAN where v is NAN, ties averaged; k and tmp as above. */
+void estudy_ranks_standardized(double *u, const double *v, int n_all, uint64_t *k,
+                               uint64_t *tmp);
 
 /* Fill r->groups[*].stat/p/nobs/estimate/rbar from the firm results. */
 as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc);

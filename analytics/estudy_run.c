@@ -44,7 +44,7 @@ typedef struct batch {
     double *V;    /* (p, p) (X'X)^-1 */
     int *rows;    /* (L1) estimation positions of the compact rows */
     double *work; /* (L1 + span) scratch for ranks */
-    int *iwork;   /* (L1 + span) */
+    uint64_t *srt; /* (2 (L1 + span)) sort keys for ranks */
 } batch;
 
 typedef struct run {
@@ -81,8 +81,9 @@ static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int c
     size_t nd = (size_t)L1 * pp + (size_t)span * pp + (size_t)L1 * pp +
                 (size_t)L1 * cap + 2 * (size_t)span * cap + (size_t)pp * cap +
                 (size_t)pp * pp + (size_t)(L1 + span);
-    size_t ni = (size_t)L1 + span + L1 + (L1 + span) + 32;
-    *block = malloc(nd * sizeof(double) + ni * sizeof(int) + 64);
+    size_t ni = (size_t)L1 + span + L1 + 32;
+    size_t nr = 2 * (size_t)(L1 + span);
+    *block = malloc(nd * sizeof(double) + nr * sizeof(uint64_t) + ni * sizeof(int) + 64);
     if (!*block)
         return as_fail(AS_ERR_NOMEM, "event study: no memory for a batch of %d firms", cap);
     char *cur = *block;
@@ -99,10 +100,11 @@ static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int c
     b->B = batch_carve(&cur, (size_t)pp * cap);
     b->V = batch_carve(&cur, (size_t)pp * pp);
     b->work = batch_carve(&cur, (size_t)(L1 + span));
+    b->srt = (uint64_t *)cur;
+    cur += nr * sizeof(uint64_t);
     b->xmask = batch_carve_i(&cur, (size_t)L1);
     b->vmask = batch_carve_i(&cur, (size_t)span);
     b->rows = batch_carve_i(&cur, (size_t)L1);
-    b->iwork = batch_carve_i(&cur, (size_t)(L1 + span));
     return AS_OK;
 }
 
@@ -145,36 +147,6 @@ static void batch_design(batch *b, const run *R, int s0, int e0)
             for (int j = 0; j < b->p; j++)
                 b->xv[j * b->span + d] = 0.0;
         b->vmask[d] = ok;
-    }
-}
-
-static int cmp_rank(const void *a, const void *b, void *ctx)
-{
-    const double *v = ctx;
-    double x = v[*(const int *)a], y = v[*(const int *)b];
-    return (x > y) - (x < y);
-}
-
-/* Corrado & Zivney (1992) standardized ranks U = K/(n+1) - 1/2 of the
- * non-missing values of v (length n_all), written into u (NAN where v is
- * NAN).  Ties get their average rank (Corrado 1989, fn. 4). */
-static void ranks_standardized(double *u, const double *v, int n_all, int *idx)
-{
-    int n = 0;
-    for (int i = 0; i < n_all; i++) {
-        u[i] = NAN;
-        if (!isnan(v[i]))
-            idx[n++] = i;
-    }
-    qsort_r(idx, (size_t)n, sizeof *idx, cmp_rank, (void *)v);
-    for (int i = 0; i < n;) {
-        int j = i;
-        while (j + 1 < n && v[idx[j + 1]] == v[idx[i]])
-            j++;
-        double rank = (i + j) / 2.0 + 1.0;
-        for (int k = i; k <= j; k++)
-            u[idx[k]] = rank / (n + 1.0) - 0.5;
-        i = j + 1;
     }
 }
 
@@ -346,7 +318,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     for (int d = 0; d < span; d++)
         v[L1 + d] = d >= R->wlo && d <= R->whi ? ar_ev[d] : NAN;
     double u[L1 + span];
-    ranks_standardized(u, v, L1 + span, b->iwork);
+    estudy_ranks_standardized(u, v, L1 + span, b->srt, b->srt + L1 + span);
     for (int gi = 0; gi < ESTUDY_GROUPS_PER_EVENT; gi++) {
         if (g[gi] < 0)
             continue;
@@ -597,6 +569,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     batch b;
     void *block = NULL;
     int *order = NULL, *iwork = NULL;
+    int blas_threads = 0;
     as_err err = AS_OK;
 
     r->firm = calloc(ne, sizeof *r->firm);
@@ -651,6 +624,11 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     if (err)
         goto cleanup;
     int *mask = iwork + 2 * ne;
+    /* Many small solves (p regressors, a few hundred rows): OpenBLAS's own
+     * threads only spin against each other and this loop on a small
+     * machine, so run them single-threaded and restore the setting after. */
+    blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1);
     for (int i = 0; i < nevents;) {
         int j = i;
         while (j < nevents && events[order[j]].t0 == events[order[i]].t0)
@@ -663,6 +641,8 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     err = estudy_groups_test(r, &R.acc);
 
 cleanup:
+    if (blas_threads > 0)
+        openblas_set_num_threads(blas_threads);
     free(block);
     free(order);
     free(iwork);

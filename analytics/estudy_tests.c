@@ -14,20 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int cmp_abs(const void *a, const void *b)
-{
-    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
-    return (x > y) - (x < y);
-}
-
 /*
  * Wilcoxon (1945) signed-rank test of median CAR = 0, normal approximation
  * without continuity correction; zeros dropped (Wilcoxon's convention), ties
  * get average ranks and the variance its tie correction:
  *   Var(W+) = n(n+1)(2n+1)/24 - sum(t^3 - t)/48.
- * v is sorted in place by |v|.  Returns z; *nused = non-zero values.
+ * v (n) is compacted in place; a (n doubles) and k, tmp (n each) are
+ * scratch.  Returns z; *nused = non-zero values.
  */
-static double wilcoxon_z(double *v, int n, int *nused)
+static double wilcoxon_z(double *v, int n, double *a, uint64_t *k, uint64_t *tmp,
+                         int *nused)
 {
     int m = 0;
     for (int i = 0; i < n; i++)
@@ -36,15 +32,18 @@ static double wilcoxon_z(double *v, int n, int *nused)
     *nused = m;
     if (m == 0)
         return NAN;
-    qsort(v, (size_t)m, sizeof *v, cmp_abs);
+    for (int i = 0; i < m; i++)
+        a[i] = fabs(v[i]);
+    estudy_sort_positions(k, tmp, a, m);
     double wplus = 0, ties = 0;
     for (int i = 0; i < m;) {
+        double ai = a[(uint32_t)k[i]];
         int j = i;
-        while (j + 1 < m && fabs(v[j + 1]) == fabs(v[i]))
+        while (j + 1 < m && a[(uint32_t)k[j + 1]] == ai)
             j++;
         double rank = (i + j) / 2.0 + 1.0, t = j - i + 1;
-        for (int k = i; k <= j; k++)
-            if (v[k] > 0)
+        for (int q = i; q <= j; q++)
+            if (v[(uint32_t)k[q]] > 0)
                 wplus += rank;
         ties += t * t * t - t;
         i = j + 1;
@@ -64,11 +63,14 @@ static void set(estudy_group *g, int w, estudy_test t, double stat, double p, in
 as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
 {
     int ne = r->nevents;
-    int *members = malloc((size_t)(ne ? ne : 1) * sizeof *members);
-    double *buf = malloc((size_t)(ne ? ne : 1) * sizeof *buf);
-    if (!members || !buf) {
+    size_t cap = (size_t)(ne ? ne : 1);
+    int *members = malloc(cap * sizeof *members);
+    double *buf = malloc(2 * cap * sizeof *buf);
+    uint64_t *keys = malloc(2 * cap * sizeof *keys);
+    if (!members || !buf || !keys) {
         free(members);
         free(buf);
+        free(keys);
         return as_fail(AS_ERR_NOMEM, "event study: no memory for group tests");
     }
     for (int gi = 0; gi < r->ngroups; gi++) {
@@ -180,11 +182,12 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
                 set(g, w, ESTUDY_TEST_GEN_SIGN, gz, estudy_norm_sf2(gz), n);
             }
             int nw;
-            double wz = wilcoxon_z(buf, n, &nw);
+            double wz = wilcoxon_z(buf, n, buf + cap, keys, keys + cap, &nw);
             set(g, w, ESTUDY_TEST_WILCOXON, wz, estudy_norm_sf2(wz), nw);
         }
     }
     free(members);
     free(buf);
+    free(keys);
     return AS_OK;
 }
