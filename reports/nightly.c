@@ -100,7 +100,7 @@ static as_err step_ingest(struct run *run)
         return e;
 
     /* Prices: the configured tickers plus the market proxy, from
-     * lookback_days before the date to the date. */
+     * lookback_days before the date on. */
     char tbuf[4096];
     snprintf(tbuf, sizeof tbuf, "%s %s", opt_or(o->tickers, "ingest.tickers"), run->market);
     const char *tickers[MAX_TICKERS];
@@ -132,7 +132,9 @@ static as_err step_ingest(struct run *run)
     const char *url = opt_or(o->price_url, "ingest.price_url");
     struct ingest_prices_opts po = {
         .source = (enum price_source)src, .tickers = tickers, .ntickers = (size_t)nt,
-        .from = from, .to = run->r->date, .url_template = url[0] ? url : NULL,
+        /* Open end: for a past date the days after it feed the event
+         * windows that end after day 0. */
+        .from = from, .to = NULL, .url_template = url[0] ? url : NULL,
         .http = http_opts_default(),
     };
     /* Local files need no politeness gap between requests. */
