@@ -32,6 +32,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "AI-efficiency announcements -> events on trading sessions: detect|list"},
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
+    {"nightly", cmd_nightly, "the nightly run: ingest, report, distribute one trading day"},
     {"report", cmd_report, "write the event workbook (Excel) for a trading day"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
     {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},

@@ -39,6 +39,7 @@ static struct setting settings[] = {
     {"ingest.polygon_key", "", 1, "POLYGON_API_KEY", "Polygon API key", NULL, ""},
     {"ingest.newsapi_key", "", 1, "NEWSAPI_KEY", "NewsAPI key", NULL, ""},
     {"securities.file", "", 0, NULL, "CSV ticker,name,exchange,sector,industry,currency,kind loaded into securities", NULL, ""},
+    {"securities.shares_file", "", 0, NULL, "CSV ticker,as_of,shares,source loaded into shares_outstanding by the nightly run", NULL, ""},
     {"study.market", "SPY", 0, NULL, "market proxy ticker for the market model", NULL, ""},
     {"study.model", "market", 0, NULL, "market, market-adjusted, mean-adjusted or factor", NULL, ""},
     {"study.estimation", "-250:-11", 0, NULL, "estimation window in trading days relative to the event", NULL, ""},

@@ -4,8 +4,11 @@
  */
 #include "reports/outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <string.h>
@@ -115,4 +118,35 @@ as_err outfile_copy(const char *src, const char *dst)
         return e;
     }
     return outfile_commit(tmp, dst);
+}
+
+as_err outfile_sweep(const char *dir, int *removed)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (removed)
+            *removed = 0;
+        return errno == ENOENT ? AS_OK
+                               : as_fail(AS_ERR_IO, "cannot read directory '%s': %s", dir, strerror(errno));
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *t = e->d_name[0] == '.' ? strstr(e->d_name, ".tmp-") : NULL;
+        if (!t)
+            continue;
+        char *end;
+        long pid = strtol(t + 5, &end, 10);
+        /* Only our own pattern, and only when its writer is gone. */
+        if (*end || pid <= 0 || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (unlink(path) == 0)
+            n++;
+    }
+    closedir(d);
+    if (removed)
+        *removed = n;
+    return AS_OK;
 }

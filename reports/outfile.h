@@ -31,6 +31,11 @@ as_err outfile_mkdirs(const char *dir);
  * outbox). */
 as_err outfile_copy(const char *src, const char *dst);
 
+/* Remove the temporary files in dir that a killed writer left behind:
+ * ".<name>.tmp-<pid>" whose pid is no longer running.  *removed = how
+ * many (may be NULL). */
+as_err outfile_sweep(const char *dir, int *removed);
+
 /* Remove tmp if it exists; never fails loudly (used on error paths). */
 void outfile_discard(const char *tmp);
 

@@ -1,0 +1,432 @@
+/*
+ * nightly.c -- the nightly pipeline and its log in `runs` (see nightly.h).
+ *
+ * Owns: the advisory lock for the length of nightly_run(), the runs rows of
+ * its date, and the per-date outputs (report.dir/aftershock-DATE.xlsx and
+ * .txt, the summary the distribute step mails).  Each step is one function
+ * taking the run's context; step_run() wraps it with the bookkeeping:
+ * skip when done, mark running (committed at once, so a crash leaves the
+ * row saying so), then ok/skipped/failed with rows, detail and the error.
+ *
+ * Why the summary text is a file: a re-run that resumes at distribute has
+ * nothing in memory from the report step of the earlier run.
+ */
+#include "reports/nightly.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analytics/calendar.h"
+#include "common/config.h"
+#include "common/db.h"
+#include "common/pgcluster.h"
+#include "ingest/ingest.h"
+#include "ingest/reference.h"
+#include "reports/outfile.h"
+#include "reports/report_data.h"
+#include "reports/report_workbook.h"
+
+#define MAX_TICKERS 256
+#define MAX_FEEDS 32
+
+struct run {
+    PGconn *db;
+    const struct nightly_opts *o;
+    struct nightly_result *r;
+    char report_dir[4096];
+    char summary[4200];   /* report_dir/aftershock-DATE.txt */
+    const char *market;
+    int no_session;       /* the market has no price on the date */
+    long long rows;       /* set by a step for its runs row */
+    char detail[4200];
+};
+
+typedef as_err (*step_fn)(struct run *run);
+
+static const char *opt_or(const char *v, const char *key)
+{
+    return v ? v : config_get(key);
+}
+
+static void progress(struct run *run, const char *step, const char *what, const char *detail)
+{
+    if (run->o->progress)
+        run->o->progress(run->o->progress_arg, step, what, detail);
+}
+
+/* ---- ingest ------------------------------------------------------------ */
+
+/* Split s at spaces and commas into out (pointers into buf). */
+static int words_split(char *buf, const char **out, int max)
+{
+    int n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, " ,\t", &save); t && n < max; t = strtok_r(NULL, " ,\t", &save))
+        out[n++] = t;
+    return n;
+}
+
+static void report_sum(const struct ingest_report *rep, long long *ins, long long *upd,
+                       long long *same, char *failed, size_t flen)
+{
+    for (size_t i = 0; i < rep->ntargets; i++) {
+        const struct ingest_target *t = &rep->targets[i];
+        if (t->err) {
+            size_t l = strlen(failed);
+            snprintf(failed + l, flen - l, "%s%s %s: %s", l ? "; " : "", rep->kind, t->target,
+                     t->error ? t->error : as_strerror(t->err));
+            continue;
+        }
+        *ins += t->inserted;
+        *upd += t->updated;
+        *same += t->unchanged;
+    }
+}
+
+static as_err step_ingest(struct run *run)
+{
+    const struct nightly_opts *o = run->o;
+    long long changed, ins = 0, upd = 0, same = 0;
+    char failed[2048] = "";
+    as_err e;
+    const char *sec = opt_or(o->securities_file, "securities.file");
+    const char *shares = opt_or(o->shares_file, "securities.shares_file");
+    if (sec[0] && (e = reference_load_securities(run->db, sec, &changed)))
+        return e;
+    if (shares[0] && (e = reference_load_shares(run->db, shares, &changed)))
+        return e;
+
+    /* Prices: the configured tickers plus the market proxy, from
+     * lookback_days before the date on. */
+    char tbuf[4096];
+    snprintf(tbuf, sizeof tbuf, "%s %s", opt_or(o->tickers, "ingest.tickers"), run->market);
+    const char *tickers[MAX_TICKERS];
+    int nt = words_split(tbuf, tickers, MAX_TICKERS);
+    int last = nt - 1; /* the market proxy, dropped when already listed */
+    for (int i = 0; i < last; i++)
+        if (strcmp(tickers[i], tickers[last]) == 0) {
+            nt--;
+            break;
+        }
+    long lookback = o->lookback_days;
+    if (lookback <= 0) {
+        char *end;
+        const char *s = config_get("ingest.lookback_days");
+        lookback = strtol(s, &end, 10);
+        if (*end || lookback <= 0 || lookback > 100000)
+            return as_fail(AS_ERR_USAGE, "setting ingest.lookback_days (%s): '%s' is not a "
+                                         "positive number of days",
+                           config_origin("ingest.lookback_days"), s);
+    }
+    int day;
+    calendar_parse_date(&day, run->r->date);
+    char from[11];
+    calendar_format_date(from, day - (int)lookback);
+    const char *src_name = opt_or(o->price_source, "ingest.price_source");
+    int src = price_source_from_name(src_name);
+    if (src < 0)
+        return as_fail(AS_ERR_USAGE, "setting ingest.price_source: unknown source '%s'", src_name);
+    const char *url = opt_or(o->price_url, "ingest.price_url");
+    struct ingest_prices_opts po = {
+        .source = (enum price_source)src, .tickers = tickers, .ntickers = (size_t)nt,
+        /* Open end: for a past date the days after it feed the event
+         * windows that end after day 0. */
+        .from = from, .to = NULL, .url_template = url[0] ? url : NULL,
+        .http = http_opts_default(),
+    };
+    /* Local files need no politeness gap between requests. */
+    if (url[0] && strncmp(url, "file://", 7) == 0)
+        po.http.host_interval_ms = 0;
+    struct ingest_report rep;
+    as_err pe = ingest_prices(run->db, &po, &rep);
+    report_sum(&rep, &ins, &upd, &same, failed, sizeof failed);
+    ingest_report_free(&rep);
+    if (pe && pe != AS_ERR_SOURCE)
+        return pe;
+    long long pins = ins, pupd = upd;
+
+    /* News: "source URL" pairs separated by commas. */
+    char fbuf[8192];
+    snprintf(fbuf, sizeof fbuf, "%s", opt_or(o->news_feeds, "ingest.news_feeds"));
+    int nfeeds = 0;
+    char *save = NULL;
+    as_err ne = AS_OK;
+    for (char *pair = strtok_r(fbuf, ",", &save); pair; pair = strtok_r(NULL, ",", &save)) {
+        char kind[32], furl[4096];
+        if (sscanf(pair, " %31s %4095s", kind, furl) != 2)
+            return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: '%s' is not `source URL`", pair);
+        int ns = news_source_from_name(kind);
+        if (ns < 0)
+            return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: unknown source '%s'", kind);
+        const char *urls[1] = {furl};
+        struct ingest_news_opts no = {.source = (enum news_source)ns, .urls = urls, .nurls = 1,
+                                      .http = http_opts_default()};
+        as_err e1 = ingest_news(run->db, &no, &rep);
+        report_sum(&rep, &ins, &upd, &same, failed, sizeof failed);
+        ingest_report_free(&rep);
+        if (e1 && e1 != AS_ERR_SOURCE)
+            return e1;
+        if (e1)
+            ne = e1;
+        nfeeds++;
+    }
+    run->rows = ins + upd;
+    snprintf(run->detail, sizeof run->detail,
+             "prices: %d tickers from %s, %lld new, %lld changed; news: %d feed%s, %lld new, "
+             "%lld changed; %lld rows unchanged",
+             nt, from, pins, pupd, nfeeds, nfeeds == 1 ? "" : "s", ins - pins, upd - pupd, same);
+    if (pe || ne)
+        return as_fail(AS_ERR_SOURCE, "%s", failed);
+    return AS_OK;
+}
+
+/* ---- report ------------------------------------------------------------ */
+
+/* The mail body: the event line, the narrative and the flags. */
+static as_err summary_write(const char *path, const struct report_data *d, const char *book)
+{
+    char tmp[4300];
+    as_err e = outfile_tmpname(tmp, sizeof tmp, path);
+    if (e)
+        return e;
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return as_fail(AS_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
+    const char *base = strrchr(book, '/');
+    int bad = fprintf(f, "%s\n\n%s%s\n\n", d->title, d->narrative,
+                      d->narrative_fallback ? "\n\n(Text written by the narrator: no model "
+                                              "summary is stored for this date.)"
+                                            : "") < 0;
+    if (!bad && d->nflags)
+        bad = fputs("Flags:\n", f) < 0;
+    for (int i = 0; !bad && i < d->nflags; i++)
+        bad = fprintf(f, "- %s\n", d->flags[i]) < 0;
+    if (!bad)
+        bad = fprintf(f, "\nWorkbook: %s\n", base ? base + 1 : book) < 0;
+    if (fclose(f) != 0 || bad) {
+        e = as_fail(AS_ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        outfile_discard(tmp);
+        return e;
+    }
+    return outfile_commit(tmp, path);
+}
+
+static as_err step_report(struct run *run)
+{
+    PGresult *res;
+    const char *p[] = {run->market, run->r->date};
+    as_err e = db_query(run->db, &res, "SELECT 1 FROM prices WHERE ticker = $1 AND date = $2::date",
+                        2, p);
+    if (e)
+        return e;
+    run->no_session = PQntuples(res) == 0;
+    PQclear(res);
+    if (run->no_session) {
+        snprintf(run->detail, sizeof run->detail,
+                 "no price of %s on %s: not a trading day, or not published yet", run->market,
+                 run->r->date);
+        return AS_OK;
+    }
+    if ((e = outfile_mkdirs(run->report_dir)) || (e = outfile_sweep(run->report_dir, NULL)))
+        return e;
+    struct report_opts ro = {.date = run->r->date, .market = run->market,
+                             .command_line = run->o->command_line, .version = run->o->version};
+    struct report_data d;
+    if ((e = report_data_load(&d, run->db, &ro)))
+        return e;
+    e = report_workbook_write(run->r->workbook, &d);
+    if (!e)
+        e = summary_write(run->summary, &d, run->r->workbook);
+    run->rows = d.nstocks;
+    report_data_free(&d);
+    snprintf(run->detail, sizeof run->detail, "%s", run->r->workbook);
+    return e;
+}
+
+/* ---- distribute -------------------------------------------------------- */
+
+static char *file_read(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (m) {
+        char chunk[4096];
+        size_t n;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+            fwrite(chunk, 1, n, m);
+        fclose(m);
+    }
+    fclose(f);
+    return buf;
+}
+
+static as_err step_distribute(struct run *run)
+{
+    struct mail_opts cfg;
+    const struct mail_opts *mo = run->o->mail;
+    as_err e;
+    if (!mo) {
+        if ((e = mail_opts_from_config(&cfg)))
+            return e;
+        mo = &cfg;
+    }
+    char *body = file_read(run->summary);
+    if (!body)
+        return as_fail(AS_ERR_IO, "cannot read the report summary '%s': %s (re-run the report "
+                                  "step: delete its runs row)", run->summary, strerror(errno));
+    /* The subject is a header: its first line of the summary, ASCII only. */
+    char subject[200];
+    snprintf(subject, sizeof subject, "Aftershock %.*s", (int)strcspn(body, "\n"), body);
+    for (char *s = subject; *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            *s = '?';
+    char stem[32];
+    snprintf(stem, sizeof stem, "aftershock-%s", run->r->date);
+    if (!(mo->smtp_url && mo->smtp_url[0]))
+        outfile_sweep(mo->outbox, NULL);
+    struct mail_msg msg = {.subject = subject, .body = body, .attachment = run->r->workbook,
+                           .stem = stem};
+    struct mail_result mr;
+    e = mail_send(mo, &msg, &mr);
+    free(body);
+    run->rows = mr.attempts;
+    snprintf(run->r->delivered, sizeof run->r->delivered, "%s", mr.where);
+    snprintf(run->detail, sizeof run->detail, "%s", mr.where);
+    return e;
+}
+
+/* ---- bookkeeping ------------------------------------------------------- */
+
+/* The status of (date, step), or "" when it has no row. */
+static as_err step_status(struct run *run, const char *step, char *status, size_t len)
+{
+    PGresult *res;
+    const char *p[] = {run->r->date, step};
+    as_err e = db_query(run->db, &res, "SELECT status FROM runs WHERE run_date = $1 AND step = $2",
+                        2, p);
+    if (e)
+        return e;
+    snprintf(status, len, "%s", PQntuples(res) ? PQgetvalue(res, 0, 0) : "");
+    PQclear(res);
+    return AS_OK;
+}
+
+static as_err step_run(struct run *run, const char *step, int seq, step_fn fn)
+{
+    char status[16], seqs[8], rows[32];
+    as_err e = step_status(run, step, status, sizeof status);
+    if (e)
+        return e;
+    if (strcmp(status, "ok") == 0 || strcmp(status, "skipped") == 0) {
+        run->r->steps_skipped++;
+        progress(run, step, "done before", status);
+        return AS_OK;
+    }
+    snprintf(seqs, sizeof seqs, "%d", seq);
+    const char *pb[] = {run->r->date, step, seqs};
+    /* Committed at once (no transaction around it): a crash from here on
+     * leaves 'running' behind, which the next run treats as not done. */
+    if ((e = db_query(run->db, NULL,
+                      "INSERT INTO runs (run_date, step, seq, status, started_at) "
+                      "VALUES ($1, $2, $3, 'running', clock_timestamp()) "
+                      "ON CONFLICT (run_date, step) DO UPDATE SET status = 'running', "
+                      "  started_at = clock_timestamp(), finished_at = NULL, rows = NULL, "
+                      "  detail = NULL, error = NULL, attempts = runs.attempts + 1",
+                      3, pb)))
+        return e;
+    progress(run, step, "start", NULL);
+    run->rows = -1;
+    run->detail[0] = '\0';
+    run->no_session = 0;
+    as_clear_error();
+    as_err se = fn(run);
+    char error[2048] = "";
+    if (se)
+        snprintf(error, sizeof error, "%s", as_last_error()[0] ? as_last_error() : as_strerror(se));
+    const char *final = se ? "failed" : run->no_session ? "skipped" : "ok";
+    snprintf(rows, sizeof rows, "%lld", run->rows);
+    const char *pe[] = {run->r->date, step, final, run->rows >= 0 ? rows : NULL,
+                        run->detail[0] ? run->detail : NULL, se ? error : NULL};
+    e = db_query(run->db, NULL,
+                 "UPDATE runs SET status = $3, finished_at = clock_timestamp(), rows = $4, "
+                 "  detail = $5, error = $6 WHERE run_date = $1 AND step = $2",
+                 6, pe);
+    progress(run, step, final, se ? error : run->detail);
+    if (se) {
+        snprintf(run->r->failed_step, sizeof run->r->failed_step, "%s", step);
+        return as_fail(se, "nightly %s: step '%s' failed: %s", run->r->date, step, error);
+    }
+    run->r->steps_run++;
+    return e;
+}
+
+/* The last weekday on or before today in New York (holidays are found
+ * later: the report step skips a date the market has no price for). */
+static as_err date_default(char out[11])
+{
+    struct tm ny;
+    as_err e = calendar_ny_local(&ny, time(NULL));
+    if (e)
+        return e;
+    int day = calendar_days_from_civil(ny.tm_year + 1900, ny.tm_mon + 1, ny.tm_mday);
+    /* 1970-01-01 was a Thursday: day % 7 == 2 is Saturday, 3 is Sunday. */
+    while (((day % 7) + 7) % 7 == 2 || ((day % 7) + 7) % 7 == 3)
+        day--;
+    calendar_format_date(out, day);
+    return AS_OK;
+}
+
+as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_result *r)
+{
+    memset(r, 0, sizeof *r);
+    struct run run = {.db = db, .o = o, .r = r, .market = config_get("study.market")};
+    as_err e;
+    int day;
+    if (o->date) {
+        if (strlen(o->date) != 10 || calendar_parse_date(&day, o->date) != AS_OK)
+            return as_fail(AS_ERR_USAGE, "nightly: --date '%s': expected YYYY-MM-DD", o->date);
+        snprintf(r->date, sizeof r->date, "%s", o->date);
+    } else if ((e = date_default(r->date))) {
+        return e;
+    }
+    const char *dir = o->report_dir ? o->report_dir : config_get("report.dir");
+    if (dir[0])
+        snprintf(run.report_dir, sizeof run.report_dir, "%s", dir);
+    else
+        snprintf(run.report_dir, sizeof run.report_dir, "%s/reports", pgcluster_home());
+    snprintf(r->workbook, sizeof r->workbook, "%.4000s/aftershock-%s.xlsx", run.report_dir, r->date);
+    snprintf(run.summary, sizeof run.summary, "%.4000s/aftershock-%s.txt", run.report_dir, r->date);
+
+    if ((e = db_lock_try(db, NIGHTLY_LOCK_KEY)))
+        return e == AS_ERR_LOCKED
+                   ? as_fail(e, "nightly: another nightly run is in progress (advisory lock "
+                                "%lld is held); try again when it has finished",
+                             NIGHTLY_LOCK_KEY)
+                   : e;
+    static const struct {
+        const char *name;
+        step_fn fn;
+    } steps[] = {{"ingest", step_ingest}, {"report", step_report}, {"distribute", step_distribute}};
+    for (size_t i = 0; !e && i < sizeof steps / sizeof steps[0]; i++) {
+        /* Nothing to deliver for a date without a session. */
+        if (strcmp(steps[i].name, "distribute") == 0) {
+            char st[16];
+            if ((e = step_status(&run, "report", st, sizeof st)))
+                break;
+            if (strcmp(st, "skipped") == 0) {
+                r->workbook[0] = '\0';
+                break;
+            }
+        }
+        e = step_run(&run, steps[i].name, (int)i + 1, steps[i].fn);
+    }
+    db_unlock(db, NIGHTLY_LOCK_KEY);
+    return e;
+}

@@ -1,0 +1,347 @@
+/*
+ * test_nightly_run.c -- reports/nightly.c against a throwaway database with
+ * the bundled demo data: the same date twice gives one set of outputs and
+ * leaves the runs rows and files untouched; a second run is locked out; a
+ * failed distribute exits with the step and reason, leaves the other date's
+ * outputs alone and resumes at that step; a run killed (SIGKILL) in the
+ * middle of its report step is completed by the next run with no duplicate
+ * rows, no broken workbook and no temporary files; a Saturday is skipped.
+ * Workbooks are read back by openpyxl.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/db.h"
+#include "reports/nightly.h"
+#include "reports/report_workbook.h"
+#include "tests/support/demodata.h"
+#include "tests/support/testdb.h"
+#include "tests/support/xlsxread.h"
+
+static char conninfo[4096];
+static char tmpdir[1024], reports[1200], outbox[1200], price_url[4200];
+static PGconn *db;
+static struct mail_opts outbox_mail;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (testdb_create(conninfo, sizeof conninfo, "test_nightly") <= 0)
+        return 0;
+    if (db_connect(&db, conninfo, 0) != AS_OK || demodata_load(db) != 0) {
+        fprintf(stderr, "setup: %s\n", as_last_error());
+        return -1;
+    }
+    const char *t = getenv("AS_TEST_TMP");
+    snprintf(tmpdir, sizeof tmpdir, "%s/nightly-%d", t && t[0] ? t : "/tmp", (int)getpid());
+    snprintf(reports, sizeof reports, "%s/reports", tmpdir);
+    snprintf(outbox, sizeof outbox, "%s/outbox", tmpdir);
+    snprintf(price_url, sizeof price_url, "file://%s", testdb_src_path("data/prices/{ticker}.csv"));
+    outbox_mail = (struct mail_opts){.from = "aftershock@localhost", .to = "", .starttls = "try",
+                                     .attempts = 1, .outbox = outbox};
+    return mkdir(tmpdir, 0755);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    db_close(db);
+    if (conninfo[0])
+        testdb_drop(conninfo);
+    if (tmpdir[0]) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+        if (system(cmd) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+#define NEED_DB()                                                                   \
+    do {                                                                            \
+        if (!db) {                                                                  \
+            printf("skip: AS_TEST_DB is not set (run through tests/run.sh)\n");     \
+            skip();                                                                 \
+        }                                                                           \
+    } while (0)
+
+/* Options for a run on date: the data is loaded already, so the ingest
+ * step fetches one ticker (and the market proxy) to stay quick. */
+static struct nightly_opts opts(const char *date, const struct mail_opts *mail)
+{
+    return (struct nightly_opts){
+        .date = date, .tickers = "NVDA", .price_source = "csv", .price_url = price_url,
+        .news_feeds = "", .securities_file = "", .shares_file = "", .lookback_days = 30,
+        .report_dir = reports, .mail = mail, .command_line = "test", .version = "test",
+    };
+}
+
+/* The runs rows of date as one string, xmin included: any rewrite of a row
+ * changes its xmin even when the values are the same. */
+static char *runs_snapshot(const char *date)
+{
+    PGresult *r;
+    const char *p[] = {date};
+    if (db_query(db, &r,
+                 "SELECT string_agg(concat_ws('|', xmin, step, status, attempts, started_at, "
+                 "finished_at, rows, detail, error), E'\\n' ORDER BY seq) FROM runs "
+                 "WHERE run_date = $1::date",
+                 1, p) != AS_OK)
+        return strdup("(query failed)");
+    char *s = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return s;
+}
+
+static long long count_of(const char *sql, const char *date)
+{
+    PGresult *r;
+    const char *p[] = {date};
+    if (db_query(db, &r, sql, date ? 1 : 0, date ? p : NULL) != AS_OK)
+        return -1;
+    long long n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    return n;
+}
+
+/* Files in dir whose name contains needle. */
+static int files_matching(const char *dir, const char *needle)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (strstr(e->d_name, needle))
+            n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static void stat_or_fail(const char *path, struct stat *st)
+{
+    if (stat(path, st) != 0)
+        fail_msg("missing '%s'", path);
+}
+
+static void test_same_date_twice(void **state)
+{
+    (void)state;
+    NEED_DB();
+    struct nightly_opts o = opts("2025-01-27", &outbox_mail);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("nightly_run: %s", as_last_error());
+    assert_int_equal(r.steps_run, 3);
+    char *before = runs_snapshot("2025-01-27");
+    struct stat book1, mail1;
+    char msg[1400];
+    snprintf(msg, sizeof msg, "%s/aftershock-2025-01-27.txt", outbox);
+    stat_or_fail(r.workbook, &book1);
+    stat_or_fail(msg, &mail1);
+
+    assert_int_equal(nightly_run(db, &o, &r), AS_OK);
+    assert_int_equal(r.steps_run, 0);
+    assert_int_equal(r.steps_skipped, 3);
+    char *after = runs_snapshot("2025-01-27");
+    assert_string_equal(before, after);
+    struct stat book2, mail2;
+    stat_or_fail(r.workbook, &book2);
+    stat_or_fail(msg, &mail2);
+    assert_true(book1.st_ino == book2.st_ino && book1.st_mtime == book2.st_mtime);
+    assert_true(mail1.st_ino == mail2.st_ino && mail1.st_mtime == mail2.st_mtime);
+    assert_int_equal(files_matching(outbox, "2025-01-27"), 2); /* .txt and .xlsx */
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-27"), 3);
+    free(before);
+    free(after);
+}
+
+static void test_one_run_at_a_time(void **state)
+{
+    (void)state;
+    NEED_DB();
+    PGconn *other;
+    assert_int_equal(db_connect(&other, conninfo, DB_CONNECT_NO_MIGRATE), AS_OK);
+    assert_int_equal(db_lock_try(other, NIGHTLY_LOCK_KEY), AS_OK);
+    struct nightly_opts o = opts("2025-01-27", &outbox_mail);
+    struct nightly_result r;
+    assert_int_equal(nightly_run(db, &o, &r), AS_ERR_LOCKED);
+    assert_non_null(strstr(as_last_error(), "another nightly run is in progress"));
+    /* Released explicitly: a closed session's locks go only when the
+     * server has finished with it, which can lag behind the close. */
+    assert_int_equal(db_unlock(other, NIGHTLY_LOCK_KEY), AS_OK);
+    db_close(other);
+}
+
+static void test_failure_then_resume(void **state)
+{
+    (void)state;
+    NEED_DB();
+    char old[1400];
+    snprintf(old, sizeof old, "%s/aftershock-2025-01-27.xlsx", reports);
+    struct stat st_old1, st_old2;
+    stat_or_fail(old, &st_old1);
+    /* Nobody listens on port 1 of the loopback. */
+    struct mail_opts smtp = {.smtp_url = "smtp://127.0.0.1:1", .from = "a@example.org",
+                             .to = "b@example.org", .starttls = "try", .attempts = 1,
+                             .timeout_s = 10, .outbox = outbox};
+    struct nightly_opts o = opts("2025-01-28", &smtp);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    assert_int_equal(e, AS_ERR_MAIL);
+    assert_string_equal(r.failed_step, "distribute");
+    assert_non_null(strstr(as_last_error(), "nightly 2025-01-28: step 'distribute' failed: mail to"));
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date "
+                              "AND status = 'failed' AND step = 'distribute' AND error LIKE 'mail to %'",
+                              "2025-01-28"),
+                     1);
+    /* Yesterday's outputs are untouched. */
+    stat_or_fail(old, &st_old2);
+    assert_true(st_old1.st_ino == st_old2.st_ino && st_old1.st_mtime == st_old2.st_mtime);
+
+    /* Resume: only distribute runs, now to the outbox. */
+    o.mail = &outbox_mail;
+    e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("resume: %s", as_last_error());
+    assert_int_equal(r.steps_skipped, 2);
+    assert_int_equal(r.steps_run, 1);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'distribute'",
+                              "2025-01-28"),
+                     2);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
+                              "2025-01-28"),
+                     3);
+}
+
+static void test_killed_then_rerun(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* Hold a lock the report step needs (it reads shares_outstanding), so
+     * the child is reliably inside that step when it is killed. */
+    PGconn *blocker;
+    assert_int_equal(db_connect(&blocker, conninfo, DB_CONNECT_NO_MIGRATE), AS_OK);
+    assert_int_equal(db_exec(blocker, "BEGIN; LOCK TABLE shares_outstanding IN ACCESS EXCLUSIVE MODE"),
+                     AS_OK);
+    pid_t pid = fork();
+    if (pid == 0) {
+        PGconn *c;
+        if (db_connect(&c, conninfo, DB_CONNECT_NO_MIGRATE) != AS_OK)
+            _exit(2);
+        struct nightly_opts o = opts("2025-01-29", &outbox_mail);
+        struct nightly_result r;
+        nightly_run(c, &o, &r);
+        _exit(1); /* never reached while the blocker holds the lock */
+    }
+    int running = 0;
+    for (int i = 0; i < 3000 && !running; i++) {
+        running = count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'report' "
+                           "AND status = 'running'",
+                           "2025-01-29") == 1;
+        if (!running) {
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_true(running);
+    kill(pid, SIGKILL);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+    db_exec(blocker, "ROLLBACK");
+    db_close(blocker);
+    /* The killed client's server session holds the run lock until it
+     * notices the closed socket, which it does once its blocked query
+     * proceeds; wait for that, as an operator re-running by hand would. */
+    int held = 1;
+    for (int i = 0; i < 1000 && held; i++) {
+        held = count_of("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'", NULL) > 0;
+        if (held) {
+            struct timespec ts = {0, 10 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    assert_false(held);
+
+    char book[1400], stale[1400];
+    snprintf(book, sizeof book, "%s/aftershock-2025-01-29.xlsx", reports);
+    assert_int_not_equal(access(book, F_OK), 0); /* no half-written workbook */
+    /* What a writer killed mid-file leaves: its temporary file. */
+    snprintf(stale, sizeof stale, "%s/.aftershock-2025-01-29.xlsx.tmp-%d", reports, (int)pid);
+    FILE *f = fopen(stale, "w");
+    assert_non_null(f);
+    fputs("PK half a zip", f);
+    fclose(f);
+
+    struct nightly_opts o = opts("2025-01-29", &outbox_mail);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("rerun: %s", as_last_error());
+    assert_int_equal(r.steps_skipped, 1); /* ingest finished before the kill */
+    assert_int_equal(r.steps_run, 2);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-29"), 3);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'report'",
+                              "2025-01-29"),
+                     2);
+    /* No duplicate rows anywhere the run wrote. */
+    assert_int_equal(count_of("SELECT count(*) - count(DISTINCT (ticker, date)) FROM prices", NULL), 0);
+    assert_int_equal(count_of("SELECT count(*) - count(DISTINCT url) FROM news", NULL), 0);
+    assert_int_equal(files_matching(reports, ".tmp-"), 0);
+    assert_int_equal(files_matching(outbox, ".tmp-"), 0);
+    assert_int_equal(files_matching(outbox, "2025-01-29"), 2);
+    if (!xlsx_reader_available()) {
+        printf("skip: /usr/bin/python3 with openpyxl is not installed\n");
+        skip();
+    }
+    json_t *doc = xlsx_read(book, 2);
+    assert_non_null(doc);
+    assert_int_equal(json_array_size(json_object_get(doc, "sheets")), 7);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "sheets"), 0)),
+                        report_sheet_names[0]);
+    json_decref(doc);
+}
+
+static void test_saturday_skipped(void **state)
+{
+    (void)state;
+    NEED_DB();
+    struct nightly_opts o = opts("2025-01-25", &outbox_mail);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("nightly_run: %s", as_last_error());
+    assert_string_equal(r.workbook, "");
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'report' "
+                              "AND status = 'skipped' AND detail LIKE 'no price of SPY on 2025-01-25%'",
+                              "2025-01-25"),
+                     1);
+    assert_int_equal(files_matching(outbox, "2025-01-25"), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_same_date_twice),
+        cmocka_unit_test(test_one_run_at_a_time),
+        cmocka_unit_test(test_failure_then_resume),
+        cmocka_unit_test(test_killed_then_rerun),
+        cmocka_unit_test(test_saturday_skipped),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
