@@ -31,6 +31,7 @@ static const struct command commands[] = {
     {"ingest", cmd_ingest, "load prices or news: ingest prices|news --source S ..."},
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
+    {"summarize", cmd_summarize, "guarded per-stock summaries of a fact sheet (distilled model)"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
     {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
