@@ -32,17 +32,18 @@ void distill_opts_default(distill_opts *o)
     o->heldout_pct = 5;
     o->n_eval = 64;
     o->vocab = 2048;
-    o->model = (train_config){.dim = 128, .n_layers = 4, .n_heads = 4, .ffn_dim = 344,
+    /* sized for the CPU budget of `make model` on 2 shared cores */
+    o->model = (train_config){.dim = 96, .n_layers = 3, .n_heads = 4, .ffn_dim = 256,
                               .ctx = 384, .tied = 1, .rope_base = 10000.0f, .norm_eps = 1e-5f};
-    o->steps = 1000;
+    o->steps = 700;
     o->batch = 8;
-    o->warmup = 50;
-    o->lr = 3e-3f;
-    o->lr_min = 3e-4f;
+    o->warmup = 35;
+    o->lr = 4e-3f;
+    o->lr_min = 4e-4f;
     o->weight_decay = 0.01f;
     o->clip = 1.0f;
     o->seed = 20250127;
-    o->checkpoint_every = 200;
+    o->checkpoint_every = 100;
 }
 
 /* ---- ROUGE-L ----------------------------------------------------------------- */
@@ -322,7 +323,7 @@ as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v
                 factsheet_clear(f);
                 break;
             }
-            for (int i = 0; i < f->n_stocks && !e; i++) {
+            for (int i = 0; i < f->n_stocks && s->n + k < o->n_eval && !e; i++) {
                 char *p = factsheet_write_stock(f, i);
                 if (!p) {
                     e = as_fail(AS_ERR_NOMEM, "distill: out of memory");

@@ -42,8 +42,8 @@ typedef struct distill_opts {
     void *progress_ctx;
 } distill_opts;
 
-/* Defaults of `make model`: dim 128, 4 layers, 4 heads, ffn 344, ctx 384,
- * vocab 2048, 2000 fact sheets, 1000 steps of batch 8; see distill.c. */
+/* Defaults of `make model`: dim 96, 3 layers, 4 heads, ffn 256, ctx 384,
+ * vocab 2048, 2000 fact sheets, 700 steps of batch 8; see distill.c. */
 void distill_opts_default(distill_opts *o);
 
 typedef struct distill_scores {
