@@ -13,7 +13,9 @@
 #include "common/error.h"
 #include "common/msg.h"
 #include "model/factsheet.h"
+#include "model/guard_store.h"
 #include "model/guard_summarize.h"
+#include "common/db.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -27,7 +29,7 @@ static void summarize_usage(FILE *out)
 {
     fprintf(out,
             "usage: aftershock summarize --facts FILE [--show-facts] [--model FILE]\n"
-            "                            [--seed N] [-t THREADS]\n"
+            "                            [--seed N] [-t THREADS] [--store]\n"
             "\n"
             "Writes one paragraph per stock of the fact sheet FILE with the distilled\n"
             "model (default " DEFAULT_MODEL "), checks every number,\n"
@@ -35,8 +37,10 @@ static void summarize_usage(FILE *out)
             "summary once and otherwise uses the narrator's text (flagged).\n"
             "\n"
             "  --show-facts   print the fact sheet (the model's prompt) and stop\n"
+            "  --store        also save them in the summaries table (one transaction)\n"
             "\n"
-            "exit codes: 0 ok, 1 failure (bad fact sheet, bad model), 2 usage\n");
+            "exit codes: 0 ok, 1 failure (bad fact sheet, bad model), 2 usage,\n"
+            "            3 database unreachable (--store)\n");
 }
 
 /* Read a whole file: heap string, caller frees; NULL with as_fail set. */
@@ -82,19 +86,18 @@ static char *file_slurp(const char *path)
 
 int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
     if (cli_wants_help(argc, argv)) {
         summarize_usage(stdout);
         return cli_finish(AS_EXIT_OK);
     }
-    enum { O_FACTS = 256, O_SHOW, O_MODEL, O_SEED, O_EVENT };
+    enum { O_FACTS = 256, O_SHOW, O_MODEL, O_SEED, O_EVENT, O_STORE };
     static const struct option opts[] = {
         {"facts", required_argument, 0, O_FACTS}, {"show-facts", no_argument, 0, O_SHOW},
         {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
         {"event", required_argument, 0, O_EVENT}, {"threads", required_argument, 0, 't'},
-        {0, 0, 0, 0}};
+        {"store", no_argument, 0, O_STORE},       {0, 0, 0, 0}};
     const char *facts = NULL, *model_path = DEFAULT_MODEL;
-    int show = 0;
+    int show = 0, store = 0;
     long seed = 1, threads = 2;
     int c;
     optind = 1;
@@ -103,6 +106,7 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         switch (c) {
         case O_FACTS: facts = optarg; break;
         case O_SHOW: show = 1; break;
+        case O_STORE: store = 1; break;
         case O_MODEL: model_path = optarg; break;
         case O_SEED:
             if (cli_parse_int("--seed", optarg, 0, 0x7fffffff, &seed)) return AS_EXIT_USAGE;
@@ -155,8 +159,15 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         e = guard_summarizer_open(&gs, model_path, fs.n_stocks ? fs.n_stocks : 1, (int)threads);
     if (!e)
         e = guard_summarize_sheet(out, gs, &fs, (uint64_t)seed);
+    PGconn *conn = NULL;
+    if (!e && store && !(e = db_connect(&conn, ctx->db_opt, 0)))
+        e = summaries_store(conn, &fs, out, guard_summarizer_model(gs),
+                            guard_summarizer_teacher(gs));
+    db_close(conn);
     if (e) {
         code = as_error_last(e);
+        for (int i = 0; out && i < fs.n_stocks; i++)
+            summary_free(&out[i]);
     } else {
         int raw = 0, fallback = 0;
         for (int i = 0; i < fs.n_stocks; i++) {
