@@ -143,6 +143,14 @@ demo: deps
 bench: $(BIN) $(BENCH_BIN)
 	@sh bench/run.sh
 
+# The built-in summary model (issue 5), distilled from the narrator with a
+# fixed seed.  OpenBLAS is pinned to one kernel set and thread count so the
+# same OpenBLAS build gives the same bytes on any x86-64 machine.
+model: $(BIN)
+	@mkdir -p model/weights build
+	OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Haswell ./$(BIN) model distill --teacher narrator \
+	    --facts 2000 --checkpoint build/distill.ckpt -o model/weights/aftershock-summary.gguf
+
 clean:
 	rm -rf build build-san aftershock
 

@@ -33,6 +33,7 @@ static void model_usage(FILE *out)
             "                            [--device cpu|cuda]\n"
             "       aftershock model synth --arch llama|qwen2 --dim D --layers L --heads H\n"
             "                            --kv-heads K --ffn F --vocab V --type T [--seed S] -o FILE\n"
+            "       aftershock model distill [--teacher narrator] [--facts N] -o FILE (see -h)\n"
             "\n"
             "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)\n"
             "on the CPU, or for run and bench with --device cuda on an NVIDIA GPU through\n"
@@ -331,7 +332,8 @@ static int long_opt(const char *name, const char *arg, long lo, long hi, long *o
 
 int cmd_model(cli_ctx *ctx, int argc, char **argv)
 {
-    (void)ctx;
+    if (argc >= 2 && strcmp(argv[1], "distill") == 0) /* options of its own */
+        return cmd_model_distill(ctx, argc - 1, argv + 1);
     if (argc < 2 || cli_wants_help(argc, argv)) {
         model_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? AS_EXIT_USAGE : cli_finish(AS_EXIT_OK);

@@ -1,0 +1,190 @@
+/*
+ * cmd_summarize.c -- `aftershock summarize`: one guarded paragraph per
+ * stock of a fact sheet, written by the built-in distilled model (or any
+ * model made by `aftershock model distill`), checked by the guard, with the
+ * narrator as the fallback (model/guard_summarize.h).
+ *
+ * The fact sheet is read from a file in the text form of model/factsheet.h.
+ * Building it from a stored study (--event D) needs the study tables of the
+ * analytics branch, which are not on main yet: the option is refused with a
+ * message saying so rather than guessed at.
+ */
+#include "cli/cli.h"
+#include "common/error.h"
+#include "common/msg.h"
+#include "model/factsheet.h"
+#include "model/guard_store.h"
+#include "model/guard_summarize.h"
+#include "common/db.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MODEL "model/weights/aftershock-summary.gguf"
+
+static void summarize_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: aftershock summarize --facts FILE [--show-facts] [--model FILE]\n"
+            "                            [--seed N] [-t THREADS] [--store]\n"
+            "\n"
+            "Writes one paragraph per stock of the fact sheet FILE with the distilled\n"
+            "model (default " DEFAULT_MODEL "), checks every number,\n"
+            "ticker, date and direction against the sheet, regenerates a failing\n"
+            "summary once and otherwise uses the narrator's text (flagged).\n"
+            "\n"
+            "  --show-facts   print the fact sheet (the model's prompt) and stop\n"
+            "  --store        also save them in the summaries table (one transaction)\n"
+            "\n"
+            "exit codes: 0 ok, 1 failure (bad fact sheet, bad model), 2 usage,\n"
+            "            3 database unreachable (--store)\n");
+}
+
+/* Read a whole file: heap string, caller frees; NULL with as_fail set. */
+static char *file_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        as_fail(AS_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+        if (len + 1 == cap) {
+            char *p = realloc(buf, cap * 2);
+            if (!p) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = p;
+            cap *= 2;
+        }
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!buf) {
+        as_fail(AS_ERR_NOMEM, "'%s': out of memory", path);
+        return NULL;
+    }
+    if (err) {
+        free(buf);
+        as_fail(AS_ERR_IO, "cannot read '%s'", path);
+        return NULL;
+    }
+    buf[len] = '\0';
+    return buf;
+}
+
+int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        summarize_usage(stdout);
+        return cli_finish(AS_EXIT_OK);
+    }
+    enum { O_FACTS = 256, O_SHOW, O_MODEL, O_SEED, O_EVENT, O_STORE };
+    static const struct option opts[] = {
+        {"facts", required_argument, 0, O_FACTS}, {"show-facts", no_argument, 0, O_SHOW},
+        {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
+        {"event", required_argument, 0, O_EVENT}, {"threads", required_argument, 0, 't'},
+        {"store", no_argument, 0, O_STORE},       {0, 0, 0, 0}};
+    const char *facts = NULL, *model_path = DEFAULT_MODEL;
+    int show = 0, store = 0;
+    long seed = 1, threads = 2;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":t:", opts, NULL)) != -1) {
+        switch (c) {
+        case O_FACTS: facts = optarg; break;
+        case O_SHOW: show = 1; break;
+        case O_STORE: store = 1; break;
+        case O_MODEL: model_path = optarg; break;
+        case O_SEED:
+            if (cli_parse_int("--seed", optarg, 0, 0x7fffffff, &seed)) return AS_EXIT_USAGE;
+            break;
+        case 't':
+            if (cli_parse_int("-t", optarg, 1, 256, &threads)) return AS_EXIT_USAGE;
+            break;
+        case O_EVENT:
+            as_error("summarize: --event needs the stored study results, which this build "
+                     "does not have yet; give the fact sheet with --facts FILE");
+            return AS_EXIT_USAGE;
+        case ':':
+            as_error("summarize: option '%s' needs a value", argv[optind - 1]);
+            return AS_EXIT_USAGE;
+        default:
+            as_error("summarize: unknown option '%s'", argv[optind - 1]);
+            return AS_EXIT_USAGE;
+        }
+    }
+    if (!facts || optind != argc) {
+        as_error("summarize: needs --facts FILE and no other arguments");
+        summarize_usage(stderr);
+        return AS_EXIT_USAGE;
+    }
+    char *text = file_slurp(facts);
+    if (!text)
+        return as_error_last(AS_ERR_IO);
+    factsheet fs;
+    as_err e = factsheet_parse(&fs, text, facts);
+    free(text);
+    if (e)
+        return as_error_last(e);
+    int code = AS_EXIT_OK;
+    if (show) {
+        char *s = factsheet_write(&fs);
+        if (!s) {
+            factsheet_clear(&fs);
+            return as_error_last(as_fail(AS_ERR_NOMEM, "out of memory"));
+        }
+        fputs(s, stdout);
+        free(s);
+        factsheet_clear(&fs);
+        return cli_finish(AS_EXIT_OK);
+    }
+    guard_summarizer *gs = NULL;
+    summary *out = calloc((size_t)(fs.n_stocks ? fs.n_stocks : 1), sizeof *out);
+    if (!out)
+        e = as_fail(AS_ERR_NOMEM, "out of memory");
+    if (!e)
+        e = guard_summarizer_open(&gs, model_path, fs.n_stocks ? fs.n_stocks : 1, (int)threads);
+    if (!e)
+        e = guard_summarize_sheet(out, gs, &fs, (uint64_t)seed);
+    PGconn *conn = NULL;
+    if (!e && store && !(e = db_connect(&conn, ctx->db_opt, 0)))
+        e = summaries_store(conn, &fs, out, guard_summarizer_model(gs),
+                            guard_summarizer_teacher(gs));
+    db_close(conn);
+    if (e) {
+        code = as_error_last(e);
+        for (int i = 0; out && i < fs.n_stocks; i++)
+            summary_free(&out[i]);
+    } else {
+        int raw = 0, fallback = 0;
+        for (int i = 0; i < fs.n_stocks; i++) {
+            printf("## %s  [%s%s]\n%s\n\n", fs.stocks[i].ticker,
+                   out[i].fallback ? "narrator fallback" : guard_summarizer_model(gs),
+                   out[i].raw_pass ? "" : ", failed the guard as generated", out[i].text);
+            raw += out[i].raw_pass;
+            fallback += out[i].fallback;
+            summary_free(&out[i]);
+        }
+        as_note("%d summaries: %d passed the guard as generated, %d regenerated, %d narrator "
+                "fallbacks (teacher: %s)",
+                fs.n_stocks, raw, fs.n_stocks - raw - fallback, fallback,
+                guard_summarizer_teacher(gs));
+    }
+    free(out);
+    guard_summarizer_close(gs);
+    factsheet_clear(&fs);
+    return cli_finish(code);
+}

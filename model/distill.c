@@ -1,0 +1,555 @@
+/*
+ * distill.c -- corpus building, the training loop and held-out scoring
+ * behind distill_run() (see distill.h).
+ *
+ * Determinism: sheets come from fixed seeds, the BPE trainer breaks ties by
+ * id, the document order is a seeded Fisher-Yates shuffle, batch k takes
+ * documents k*B.. of that order (wrapping), and the model is float32 with
+ * OpenBLAS at a fixed thread count; so a run, or a run resumed from its
+ * checkpoint, gives the same bytes.  Timings are therefore kept out of the
+ * GGUF metadata (they go to the report and the CLI's output), so the file
+ * is reproducible bit for bit.  Memory: the corpus (texts and ids) is owned
+ * here and freed before returning.
+ */
+#include "model/distill.h"
+#include "model/distill_facts.h"
+#include "model/guard.h"
+#include "model/narrator.h"
+#include "model/train_gguf.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void distill_opts_default(distill_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->n_facts = 2000;
+    o->max_stocks = 6;
+    o->heldout_pct = 5;
+    o->n_eval = 64;
+    o->vocab = 2048;
+    /* sized for the CPU budget of `make model` on 2 shared cores */
+    o->model = (train_config){.dim = 96, .n_layers = 3, .n_heads = 4, .ffn_dim = 256,
+                              .ctx = 384, .tied = 1, .rope_base = 10000.0f, .norm_eps = 1e-5f};
+    o->steps = 700;
+    o->batch = 8;
+    o->warmup = 35;
+    o->lr = 4e-3f;
+    o->lr_min = 4e-4f;
+    o->weight_decay = 0.01f;
+    o->clip = 1.0f;
+    o->seed = 20250127;
+    o->checkpoint_every = 100;
+}
+
+/* ---- ROUGE-L ----------------------------------------------------------------- */
+
+static int words_split(const char **w, int *wl, int cap, const char *s)
+{
+    int n = 0;
+    while (*s && n < cap) {
+        while (*s == ' ' || *s == '\n' || *s == '\t')
+            s++;
+        if (!*s)
+            break;
+        const char *e = s;
+        while (*e && *e != ' ' && *e != '\n' && *e != '\t')
+            e++;
+        w[n] = s;
+        wl[n++] = (int)(e - s);
+        s = e;
+    }
+    return n;
+}
+
+double distill_rouge_l(const char *cand, const char *ref)
+{
+    enum { MAXW = 512 };
+    static _Thread_local const char *a[MAXW], *b[MAXW];
+    static _Thread_local int al[MAXW], bl[MAXW], row[MAXW + 1], prev[MAXW + 1];
+    int n = words_split(a, al, MAXW, cand), m = words_split(b, bl, MAXW, ref);
+    if (!n || !m)
+        return n == m ? 1.0 : 0.0;
+    memset(prev, 0, sizeof(int) * (size_t)(m + 1));
+    for (int i = 1; i <= n; i++) {
+        row[0] = 0;
+        for (int j = 1; j <= m; j++) {
+            int same = al[i - 1] == bl[j - 1] && memcmp(a[i - 1], b[j - 1], (size_t)al[i - 1]) == 0;
+            row[j] = same ? prev[j - 1] + 1 : (row[j - 1] > prev[j] ? row[j - 1] : prev[j]);
+        }
+        memcpy(prev, row, sizeof(int) * (size_t)(m + 1));
+    }
+    double lcs = prev[m];
+    if (lcs == 0)
+        return 0.0;
+    double p = lcs / n, r = lcs / m;
+    return 2 * p * r / (p + r);
+}
+
+/* ---- corpus ------------------------------------------------------------------ */
+
+typedef struct doc {
+    char *prompt, *summary;
+    int32_t *ids;   /* BOS prompt SEP summary EOS */
+    int n_ids, n_prompt; /* n_prompt: ids up to and including SEP */
+} doc;
+
+typedef struct corpus {
+    doc *d;
+    int n, cap;
+} corpus;
+
+static void corpus_free(corpus *c)
+{
+    for (int i = 0; i < c->n; i++) {
+        free(c->d[i].prompt);
+        free(c->d[i].summary);
+        free(c->d[i].ids);
+    }
+    free(c->d);
+    memset(c, 0, sizeof *c);
+}
+
+/* Documents of sheets first..last (inclusive seeds). */
+static as_err corpus_add_sheets(corpus *c, uint64_t first, uint64_t last, int max_stocks)
+{
+    for (uint64_t seed = first; seed <= last; seed++) {
+        factsheet fs;
+        as_err e = distill_random_sheet(&fs, seed, max_stocks);
+        if (e)
+            return e;
+        for (int i = 0; i < fs.n_stocks && !e; i++) {
+            if (c->n == c->cap) {
+                int cap = c->cap ? c->cap * 2 : 1024;
+                doc *p = realloc(c->d, (size_t)cap * sizeof *p);
+                if (!p) {
+                    e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+                    break;
+                }
+                c->d = p;
+                c->cap = cap;
+            }
+            doc d = {0};
+            d.prompt = factsheet_write_stock(&fs, i);
+            e = d.prompt ? narrator_write(&d.summary, &fs, i, seed)
+                         : as_fail(AS_ERR_NOMEM, "distill: out of memory");
+            if (e) {
+                free(d.prompt);
+                break;
+            }
+            c->d[c->n++] = d;
+        }
+        factsheet_clear(&fs);
+        if (e)
+            return e;
+    }
+    return AS_OK;
+}
+
+static as_err ids_add(int32_t **ids, int *n, int *cap, int32_t id)
+{
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 256;
+        int32_t *p = realloc(*ids, sizeof(int32_t) * (size_t)c);
+        if (!p)
+            return as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        *ids = p;
+        *cap = c;
+    }
+    (*ids)[(*n)++] = id;
+    return AS_OK;
+}
+
+static as_err doc_encode(doc *d, const bpe_vocab *v)
+{
+    int cap = 0;
+    as_err e;
+    d->n_ids = 0;
+    if ((e = ids_add(&d->ids, &d->n_ids, &cap, v->eot)) ||
+        (e = bpe_encode(&d->ids, &d->n_ids, &cap, v, d->prompt, strlen(d->prompt))) ||
+        (e = ids_add(&d->ids, &d->n_ids, &cap, v->sep)))
+        return e;
+    d->n_prompt = d->n_ids;
+    if ((e = bpe_encode(&d->ids, &d->n_ids, &cap, v, d->summary, strlen(d->summary))) ||
+        (e = ids_add(&d->ids, &d->n_ids, &cap, v->eot)))
+        return e;
+    return AS_OK;
+}
+
+/* ---- generation ---------------------------------------------------------------- */
+
+as_err distill_generate(char **out, const train_model *m, const bpe_vocab *v,
+                        const char *const *prompts, int n)
+{
+    const train_config *c = &m->c;
+    as_err e = AS_OK;
+    train_decoder *d = NULL;
+    int32_t **seqs = calloc((size_t)n, sizeof *seqs);
+    int *len = calloc((size_t)n, sizeof *len), *live = calloc((size_t)n, sizeof *live);
+    int32_t *tok = malloc(sizeof(int32_t) * (size_t)(n > c->ctx ? n : c->ctx));
+    int *pos = malloc(sizeof(int) * (size_t)(n > c->ctx ? n : c->ctx));
+    int *seq = malloc(sizeof(int) * (size_t)(n > c->ctx ? n : c->ctx));
+    int *idx = malloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++)
+        out[i] = NULL;
+    if (!seqs || !len || !live || !tok || !pos || !seq || !idx) {
+        e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        goto cleanup;
+    }
+    if ((e = train_decoder_new(&d, m, n, n > c->ctx ? n : c->ctx)))
+        goto cleanup;
+    /* prefill each prompt; its last logits give the first summary token */
+    for (int i = 0; i < n && !e; i++) {
+        int cap = 0;
+        seqs[i] = malloc(sizeof(int32_t) * (size_t)c->ctx);
+        if (!seqs[i]) {
+            e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+            break;
+        }
+        cap = c->ctx;
+        seqs[i][len[i]++] = v->eot;
+        e = bpe_encode(&seqs[i], &len[i], &cap, v, prompts[i], strlen(prompts[i]));
+        if (e)
+            break;
+        if (len[i] + 2 > c->ctx) {
+            e = as_fail(AS_ERR_RANGE, "distill: prompt %d has %d tokens, context %d", i, len[i],
+                        c->ctx);
+            break;
+        }
+        seqs[i][len[i]++] = v->sep;
+        for (int t = 0; t < len[i]; t++)
+            pos[t] = t, seq[t] = i;
+        if ((e = train_decode(d, seqs[i], pos, seq, len[i])))
+            break;
+        const float *lg = d->logits + (size_t)(len[i] - 1) * c->vocab;
+        int best = 0;
+        for (int k = 1; k < c->vocab; k++)
+            if (lg[k] > lg[best])
+                best = k;
+        seqs[i][len[i]++] = best;
+        live[i] = best != v->eot && len[i] < c->ctx;
+    }
+    /* then one token per live sequence per step, all sequences together */
+    while (!e) {
+        int k = 0;
+        for (int i = 0; i < n; i++)
+            if (live[i]) {
+                tok[k] = seqs[i][len[i] - 1];
+                pos[k] = len[i] - 1;
+                seq[k] = i;
+                idx[k++] = i;
+            }
+        if (!k)
+            break;
+        if ((e = train_decode(d, tok, pos, seq, k)))
+            break;
+        for (int j = 0; j < k; j++) {
+            const float *lg = d->logits + (size_t)j * c->vocab;
+            int best = 0;
+            for (int t = 1; t < c->vocab; t++)
+                if (lg[t] > lg[best])
+                    best = t;
+            int i = idx[j];
+            seqs[i][len[i]++] = best;
+            live[i] = best != v->eot && len[i] < c->ctx;
+        }
+    }
+    for (int i = 0; i < n && !e; i++) {
+        int start = 0;
+        while (start < len[i] && seqs[i][start] != v->sep)
+            start++;
+        out[i] = bpe_decode(v, seqs[i] + start, len[i] - start);
+        if (!out[i])
+            e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+    }
+cleanup:
+    if (e)
+        for (int i = 0; i < n; i++) {
+            free(out[i]);
+            out[i] = NULL;
+        }
+    if (seqs)
+        for (int i = 0; i < n; i++)
+            free(seqs[i]);
+    free(seqs);
+    free(len);
+    free(live);
+    free(tok);
+    free(pos);
+    free(seq);
+    free(idx);
+    train_decoder_free(d);
+    return e;
+}
+
+/* ---- scoring -------------------------------------------------------------------- */
+
+static void heldout_range(const distill_opts *o, uint64_t *first, uint64_t *last)
+{
+    int held = o->n_facts * o->heldout_pct / 100;
+    if (held < 1)
+        held = 1;
+    *first = (uint64_t)(o->n_facts - held + 1);
+    *last = (uint64_t)o->n_facts;
+}
+
+as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                     const distill_opts *o)
+{
+    memset(s, 0, sizeof *s);
+    uint64_t first, last;
+    heldout_range(o, &first, &last);
+    as_err e = AS_OK;
+    enum { CHUNK = 32 };
+    const char *prompts[CHUNK];
+    char *gen[CHUNK], *ref[CHUNK];
+    int stock_of[CHUNK];
+    long nums = 0, nums_bad = 0;
+    int passed = 0;
+    double rouge = 0;
+    factsheet fs[CHUNK];
+    for (uint64_t seed = first; seed <= last && s->n < o->n_eval && !e;) {
+        int k = 0, nsheets = 0;
+        /* gather whole sheets until the chunk is full */
+        while (seed <= last && s->n + k < o->n_eval && nsheets < CHUNK && !e) {
+            factsheet *f = &fs[nsheets];
+            if ((e = distill_random_sheet(f, seed, o->max_stocks)))
+                break;
+            if (k + f->n_stocks > CHUNK) {
+                factsheet_clear(f);
+                break;
+            }
+            for (int i = 0; i < f->n_stocks && s->n + k < o->n_eval && !e; i++) {
+                char *p = factsheet_write_stock(f, i);
+                if (!p) {
+                    e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+                    break;
+                }
+                prompts[k] = p;
+                stock_of[k] = nsheets * 64 + i;
+                e = narrator_write(&ref[k], f, i, seed);
+                k++;
+            }
+            nsheets++;
+            seed++;
+        }
+        if (!e && k)
+            e = distill_generate(gen, m, v, prompts, k);
+        for (int j = 0; j < k && !e; j++) {
+            const factsheet *f = &fs[stock_of[j] / 64];
+            guard_report g;
+            /* a summary without a single number says nothing: it does not pass */
+            passed += guard_check(&g, gen[j], f, stock_of[j] % 64) && g.n_numbers > 0;
+            nums += g.n_numbers;
+            nums_bad += g.n_bad_numbers;
+            rouge += distill_rouge_l(gen[j], ref[j]);
+            s->n++;
+            free(gen[j]);
+        }
+        for (int j = 0; j < k; j++) {
+            free((char *)prompts[j]);
+            free(ref[j]);
+        }
+        for (int j = 0; j < nsheets; j++)
+            factsheet_clear(&fs[j]);
+        if (!k)
+            break;
+    }
+    if (s->n) {
+        s->rouge_l = rouge / s->n;
+        s->pass_rate = (double)passed / s->n;
+        s->num_faithful = nums ? 1.0 - (double)nums_bad / nums : 1.0;
+    }
+    return e;
+}
+
+/* ---- training ------------------------------------------------------------------- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static uint64_t sm64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+as_err distill_run(distill_report *r, const distill_opts *o)
+{
+    memset(r, 0, sizeof *r);
+    as_err e = AS_OK;
+    corpus c = {0};
+    bpe_vocab *v = NULL;
+    train_model *m = NULL;
+    int *train_docs = NULL;
+    int32_t *tok = NULL, *tgt = NULL;
+    float *wt = NULL;
+    char **texts = NULL;
+    size_t *lens = NULL;
+    uint64_t hfirst, hlast;
+    heldout_range(o, &hfirst, &hlast);
+    if (o->n_facts < 2 || hfirst < 2)
+        return as_fail(AS_ERR_USAGE, "distill: --facts %d leaves nothing to train on",
+                       o->n_facts);
+    if ((e = corpus_add_sheets(&c, 1, hfirst - 1, o->max_stocks)))
+        goto cleanup;
+    r->n_train_docs = c.n;
+
+    /* the tokenizer learns from the training documents only */
+    texts = malloc(sizeof *texts * (size_t)c.n * 2);
+    lens = malloc(sizeof *lens * (size_t)c.n * 2);
+    if (!texts || !lens) {
+        e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        goto cleanup;
+    }
+    for (int i = 0; i < c.n; i++) {
+        texts[2 * i] = c.d[i].prompt;
+        lens[2 * i] = strlen(c.d[i].prompt);
+        texts[2 * i + 1] = c.d[i].summary;
+        lens[2 * i + 1] = strlen(c.d[i].summary);
+    }
+    if ((e = bpe_train(&v, (const char *const *)texts, lens, 2 * c.n, o->vocab)))
+        goto cleanup;
+    train_docs = malloc(sizeof *train_docs * (size_t)c.n);
+    if (!train_docs) {
+        e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        goto cleanup;
+    }
+    int n_train = 0;
+    for (int i = 0; i < c.n && !e; i++) {
+        if ((e = doc_encode(&c.d[i], v)))
+            break;
+        if (c.d[i].n_ids - 1 > o->model.ctx) {
+            r->n_skipped++;
+            continue;
+        }
+        r->train_tokens += c.d[i].n_ids;
+        train_docs[n_train++] = i;
+    }
+    if (e)
+        goto cleanup;
+    if (!n_train) {
+        e = as_fail(AS_ERR_USAGE, "distill: every document is longer than ctx %d",
+                    o->model.ctx);
+        goto cleanup;
+    }
+    uint64_t rs = o->seed;
+    for (int i = n_train - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)(sm64(&rs) % (uint64_t)(i + 1));
+        int t = train_docs[i];
+        train_docs[i] = train_docs[j];
+        train_docs[j] = t;
+    }
+    train_config mc = o->model;
+    mc.vocab = v->n_tokens;
+    if ((e = train_model_new(&m, &mc, o->seed)))
+        goto cleanup;
+    int B = o->batch, T = mc.ctx;
+    tok = malloc(sizeof *tok * (size_t)B * T);
+    tgt = malloc(sizeof *tgt * (size_t)B * T);
+    wt = malloc(sizeof *wt * (size_t)B * T);
+    if (!tok || !tgt || !wt) {
+        e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        goto cleanup;
+    }
+    int step = 0;
+    if (o->checkpoint && o->resume && access(o->checkpoint, R_OK) == 0 &&
+        (e = train_checkpoint_load(m, &step, o->checkpoint)))
+        goto cleanup;
+    double t0 = now_s(), real_tokens = 0;
+    for (; step < o->steps; step++) {
+        /* batch: documents step*B .. of the shuffled order, padded with EOS
+         * at weight 0; T is trimmed to the longest document of the batch */
+        int Tb = 2;
+        for (int b = 0; b < B; b++) {
+            const doc *d = &c.d[train_docs[((long)step * B + b) % n_train]];
+            if (d->n_ids - 1 > Tb)
+                Tb = d->n_ids - 1;
+        }
+        for (int b = 0; b < B; b++) {
+            const doc *d = &c.d[train_docs[((long)step * B + b) % n_train]];
+            for (int t = 0; t < Tb; t++) {
+                int in = t < d->n_ids - 1;
+                tok[b * Tb + t] = in ? d->ids[t] : v->eot;
+                tgt[b * Tb + t] = in ? d->ids[t + 1] : v->eot;
+                wt[b * Tb + t] = in && t + 1 >= d->n_prompt ? 1.0f : 0.0f;
+            }
+            real_tokens += d->n_ids - 1;
+        }
+        if ((e = train_forward(m, tok, tgt, wt, B, Tb)))
+            goto cleanup;
+        train_zero_grad(m);
+        train_backward(m);
+        train_clip_grad(m, o->clip);
+        float lr = train_lr(step, o->warmup, o->steps, o->lr, o->lr_min);
+        train_adamw(m, lr, 0.9f, 0.95f, 1e-8f, o->weight_decay, step);
+        r->final_loss = m->loss;
+        double el = now_s() - t0;
+        r->tok_per_s = el > 0 ? real_tokens / el : 0;
+        if (o->progress)
+            o->progress(o->progress_ctx, step + 1, o->steps, m->loss, lr, r->tok_per_s);
+        if (o->checkpoint && o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0 &&
+            (e = train_checkpoint_save(m, step + 1, o->checkpoint)))
+            goto cleanup;
+    }
+    r->steps_done = step;
+    r->seconds = now_s() - t0;
+    if ((e = distill_score(&r->heldout, m, v, o)))
+        goto cleanup;
+    corpus held = {0};
+    if ((e = corpus_add_sheets(&held, hfirst, hlast, o->max_stocks)))
+        goto cleanup;
+    r->n_heldout_docs = held.n;
+    corpus_free(&held);
+    r->n_docs = r->n_train_docs + r->n_heldout_docs;
+    char shape[96];
+    snprintf(shape, sizeof shape, "dim %d, layers %d, heads %d, ffn %d, ctx %d, vocab %d",
+             mc.dim, mc.n_layers, mc.n_heads, mc.ffn_dim, mc.ctx, mc.vocab);
+    train_meta meta[] = {
+        {.key = "aftershock.teacher", .type = TRAIN_META_STR, .s = "narrator"},
+        {.key = "aftershock.shape", .type = TRAIN_META_STR, .s = shape},
+        {.key = "aftershock.corpus_sheets", .type = TRAIN_META_U32, .u = (uint32_t)(hfirst - 1)},
+        {.key = "aftershock.corpus_docs", .type = TRAIN_META_U32, .u = (uint32_t)r->n_train_docs},
+        {.key = "aftershock.corpus_tokens", .type = TRAIN_META_U32, .u = (uint32_t)r->train_tokens},
+        {.key = "aftershock.heldout_first_seed", .type = TRAIN_META_U32, .u = (uint32_t)hfirst},
+        {.key = "aftershock.heldout_sheets", .type = TRAIN_META_U32,
+         .u = (uint32_t)(hlast - hfirst + 1)},
+        {.key = "aftershock.heldout_docs_scored", .type = TRAIN_META_U32, .u = (uint32_t)r->heldout.n},
+        {.key = "aftershock.max_stocks", .type = TRAIN_META_U32, .u = (uint32_t)o->max_stocks},
+        {.key = "aftershock.facts", .type = TRAIN_META_U32, .u = (uint32_t)o->n_facts},
+        {.key = "aftershock.heldout_pct", .type = TRAIN_META_U32, .u = (uint32_t)o->heldout_pct},
+        {.key = "aftershock.steps", .type = TRAIN_META_U32, .u = (uint32_t)r->steps_done},
+        {.key = "aftershock.batch", .type = TRAIN_META_U32, .u = (uint32_t)o->batch},
+        {.key = "aftershock.seed", .type = TRAIN_META_U32, .u = (uint32_t)o->seed},
+        {.key = "aftershock.final_loss", .type = TRAIN_META_F32, .f = r->final_loss},
+        {.key = "aftershock.heldout_rouge_l", .type = TRAIN_META_F32,
+         .f = (float)r->heldout.rouge_l},
+        {.key = "aftershock.heldout_guard_pass", .type = TRAIN_META_F32,
+         .f = (float)r->heldout.pass_rate},
+        {.key = "aftershock.heldout_num_faithful", .type = TRAIN_META_F32,
+         .f = (float)r->heldout.num_faithful},
+    };
+    e = train_gguf_save(o->out, m, v, "aftershock-summary", meta,
+                        (int)(sizeof meta / sizeof meta[0]));
+cleanup:
+    free(texts);
+    free(lens);
+    free(train_docs);
+    free(tok);
+    free(tgt);
+    free(wt);
+    train_model_free(m);
+    bpe_vocab_free(v);
+    corpus_free(&c);
+    return e;
+}

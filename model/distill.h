@@ -1,0 +1,80 @@
+/*
+ * distill.h -- distillation of the narrator into a small Llama model:
+ * corpus, tokenizer, training loop, held-out scores, GGUF with metadata.
+ *
+ * A corpus document is one (fact sheet, stock) pair rendered as
+ *     <|endoftext|> PROMPT <|summary|> SUMMARY <|endoftext|>
+ * where PROMPT is factsheet_write_stock() and SUMMARY the teacher's text;
+ * the loss counts only the SUMMARY tokens and the closing <|endoftext|>.
+ * Fact sheets come from distill_random_sheet() (seeds 1..n_facts); the
+ * last heldout_pct percent of the sheets are never trained on and give the
+ * held-out scores: ROUGE-L F1 of the student's greedy summary against the
+ * teacher's (Lin 2004, longest common subsequence over words), the share of
+ * summaries that pass the guard as generated (and state at least one
+ * number), and the share of numbers in them that match the facts ("raw
+ * faithfulness", before any fallback).
+ * The teacher is the narrator; this file does not run neural teachers.
+ */
+#ifndef AS_DISTILL_H
+#define AS_DISTILL_H
+
+#include "common/error.h"
+#include "model/bpe_train.h"
+#include "model/factsheet.h"
+#include "model/train.h"
+
+typedef struct distill_opts {
+    int n_facts;          /* fact sheets generated */
+    int max_stocks;       /* stocks per sheet, at most */
+    int heldout_pct;      /* percent of sheets held out */
+    int n_eval;           /* held-out documents scored, at most */
+    int vocab;            /* BPE vocabulary size asked for */
+    train_config model;   /* vocab and ctx are filled in by distill_run */
+    int steps, batch, warmup;
+    float lr, lr_min, weight_decay, clip;
+    uint64_t seed;
+    const char *checkpoint;  /* NULL: none */
+    int checkpoint_every;
+    int resume;              /* continue from the checkpoint when present */
+    const char *out;         /* GGUF path */
+    /* called every step; the CLI draws a progress line with it */
+    void (*progress)(void *ctx, int step, int steps, float loss, float lr, double tok_per_s);
+    void *progress_ctx;
+} distill_opts;
+
+/* Defaults of `make model`: dim 96, 3 layers, 4 heads, ffn 256, ctx 384,
+ * vocab 2048, 2000 fact sheets, 700 steps of batch 8; see distill.c. */
+void distill_opts_default(distill_opts *o);
+
+typedef struct distill_scores {
+    int n;                 /* documents scored */
+    double rouge_l;        /* mean ROUGE-L F1 against the teacher */
+    double pass_rate;      /* share passing the guard as generated */
+    double num_faithful;   /* share of numbers matching the facts */
+} distill_scores;
+
+typedef struct distill_report {
+    int n_docs, n_train_docs, n_heldout_docs, n_skipped; /* skipped: longer than ctx */
+    long train_tokens;     /* summary+prompt tokens of the training documents */
+    int steps_done;
+    double seconds, tok_per_s;
+    float final_loss;
+    distill_scores heldout;
+} distill_report;
+
+as_err distill_run(distill_report *r, const distill_opts *o);
+
+/* ROUGE-L F1 over whitespace-separated words. */
+double distill_rouge_l(const char *cand, const char *ref);
+
+/* Greedy summaries of the given stocks' prompts with the model: out[i] is a
+ * heap string (caller frees each).  Batched over the prompts. */
+as_err distill_generate(char **out, const train_model *m, const bpe_vocab *v,
+                        const char *const *prompts, int n);
+
+/* Score the student on held-out sheets: seeds first_seed.. of the random
+ * generator, at most n_eval documents. */
+as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                     const distill_opts *o);
+
+#endif
