@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "analytics/calendar.h"
+#include "common/config.h"
 #include "common/db.h"
 
 static void flag_add(struct report_data *d, const char *fmt, ...)
@@ -322,6 +323,25 @@ static as_err narrative_load(struct report_data *d, PGconn *db)
     return AS_OK;
 }
 
+/* Flag each configured window (study.windows) the stored study lacks: the
+ * nightly run leaves out those that end after the last session with data. */
+static void windows_flag(struct report_data *d)
+{
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", config_get("study.windows"));
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+        estudy_window w;
+        if (estudy_window_parse(&w, "study.windows", tok) != AS_OK) {
+            as_clear_error();
+            continue; /* the study step reports a bad setting */
+        }
+        if (report_window(d, w.start, w.end) < 0)
+            flag_add(d, "Window [%d,%d] is not in the stored study: no data that far after "
+                        "day 0 yet, or the study ran with other windows", w.start, w.end);
+    }
+}
+
 int report_biggest_mover(const struct report_data *d)
 {
     int best = -1;
@@ -469,6 +489,7 @@ as_err report_data_load(struct report_data *out, PGconn *db, const struct report
     if ((e = stocks_load(d, db)) || (e = returns_load(d, db)) || (e = groups_load(d, db)) ||
         (e = stories_load(d, db)))
         goto done;
+    windows_flag(d);
     int big = report_biggest_mover(d);
     if (d->stories_scored && d->nstories)
         snprintf(d->title, sizeof d->title, "%s: %s", d->date, d->stories[0].title);

@@ -8,8 +8,9 @@
  * a broken summary model fails naming the step and the file, and the
  * re-run resumes at summarize; a run killed (SIGKILL) in the middle of its
  * study step is completed by the next run with no duplicate rows, no broken
- * workbook and no temporary files; a Saturday is skipped.  Workbooks are
- * read back by openpyxl.
+ * workbook and no temporary files; a Saturday is skipped; the last session
+ * of the data is studied over the windows it has.  Workbooks are read back
+ * by openpyxl.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -460,6 +461,42 @@ static void test_saturday_skipped(void **state)
     assert_int_equal(files_matching(outbox, "2025-01-25"), 0);
 }
 
+static void test_latest_session(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* The last day of the bundled prices has no session after it: only
+     * the [0,0] window can be studied, the others are named, and the
+     * workbook says so. */
+    struct nightly_opts o = opts("2025-06-30", &outbox_mail);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("nightly_run: %s", as_last_error());
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'study' "
+                              "AND status = 'ok' AND detail LIKE '%15 with results; windows without "
+                              "data yet: [-1,1] [-5,5] [0,10]'",
+                              "2025-06-30"),
+                     1);
+    assert_int_equal(count_of("SELECT count(*) FROM study_firm_windows w JOIN studies s ON s.id = "
+                              "w.study_id WHERE s.event_date = $1::date AND w.car IS NOT NULL",
+                              "2025-06-30"),
+                     15);
+    if (!xlsx_reader_available()) {
+        printf("skip: /usr/bin/python3 with openpyxl is not installed\n");
+        skip();
+    }
+    json_t *doc = xlsx_read(r.workbook, -1);
+    assert_non_null(doc);
+    int flagged = 0;
+    for (int i = 20; i < 45; i++) {
+        const char *v = json_string_value(json_object_get(xlsx_cell(doc, "Summary", i, 0), "v"));
+        flagged += v && strncmp(v, "Window [", 8) == 0 && strstr(v, "is not in the stored study");
+    }
+    assert_int_equal(flagged, 3);
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +506,7 @@ int main(void)
         cmocka_unit_test(test_failed_step_resumes_cli),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
+        cmocka_unit_test(test_latest_session),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
