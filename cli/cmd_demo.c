@@ -184,6 +184,9 @@ static as_err demo_run(PGconn *db, const char *dir, struct nightly_result *r)
         .lexicon_dir = access(path, R_OK) == 0 ? path : cli_lexicon_dir(NULL, lex, sizeof lex),
         .command_line = "aftershock demo", .version = AS_VERSION, .progress = demo_step,
     };
+    char model[PATH_MAX + 64];
+    if (!config_get("model.file")[0])
+        o.model_path = cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
     e = nightly_run(db, &o, r);
     free(list);
     return e;
