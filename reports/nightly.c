@@ -45,6 +45,7 @@ struct run {
     char summary[4200];   /* report_dir/aftershock-DATE.txt */
     const char *market;
     int no_session;       /* the market has no price on the date */
+    int redo;             /* run every step again: see date_pending() */
     long long rows;       /* set by a step for its runs row */
     char detail[4200];
 };
@@ -479,7 +480,7 @@ static as_err step_run(struct run *run, const char *step, int seq, step_fn fn)
     as_err e = step_status(run, step, status, sizeof status);
     if (e)
         return e;
-    if (strcmp(status, "ok") == 0 || strcmp(status, "skipped") == 0) {
+    if (!run->redo && (strcmp(status, "ok") == 0 || strcmp(status, "skipped") == 0)) {
         run->r->steps_skipped++;
         progress(run, step, "done before", status);
         return AS_OK;
@@ -520,6 +521,28 @@ static as_err step_run(struct run *run, const char *step, int seq, step_fn fn)
     }
     run->r->steps_run++;
     return e;
+}
+
+/* A date whose steps were skipped for want of a session is finished only
+ * when the market has a later session in the database: then it was a
+ * holiday.  Until then its prices may just not have been published when it
+ * ran (a run in the morning of the day itself), so the next run does every
+ * step again -- ingest and detect rewrite only what changed. */
+static as_err date_pending(struct run *run, int *pending)
+{
+    PGresult *res;
+    const char *p[] = {run->r->date, run->market};
+    as_err e = db_query(run->db, &res,
+                        "SELECT EXISTS (SELECT 1 FROM runs WHERE run_date = $1::date "
+                        "  AND status = 'skipped') "
+                        "AND NOT EXISTS (SELECT 1 FROM prices WHERE ticker = $2 "
+                        "  AND date >= $1::date)",
+                        2, p);
+    if (e)
+        return e;
+    *pending = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return AS_OK;
 }
 
 /* The last weekday on or before today in New York (holidays are found
@@ -565,6 +588,10 @@ as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_resu
                                 "%lld is held); try again when it has finished",
                              NIGHTLY_LOCK_KEY)
                    : e;
+    if ((e = date_pending(&run, &run.redo))) {
+        db_unlock(db, NIGHTLY_LOCK_KEY);
+        return e;
+    }
     static const struct {
         const char *name;
         step_fn fn;

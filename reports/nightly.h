@@ -17,7 +17,10 @@
  *
  * A date the market proxy has no price for (weekend, holiday, not
  * published yet) records study, summarize and report as 'skipped' and
- * delivers nothing.  The summary model is model.file, else the built-in
+ * delivers nothing.  Such a date counts as finished once the market has a
+ * later session in the database (it was a holiday); until then a re-run
+ * does every step again, so a run made before the day's prices were out
+ * does not keep the day from being reported.  The summary model is model.file, else the built-in
  * NIGHTLY_MODEL_DEFAULT; when that file is absent the narrator writes the
  * summaries, stored and shown as such (reports/event_summary.h).  Nothing
  * here prints: progress goes through the optional callback.

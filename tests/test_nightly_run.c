@@ -9,8 +9,9 @@
  * re-run resumes at summarize; a run killed (SIGKILL) in the middle of its
  * study step is completed by the next run with no duplicate rows, no broken
  * workbook and no temporary files; a Saturday is skipped; the last session
- * of the data is studied over the windows it has.  Workbooks are read back
- * by openpyxl.
+ * of the data is studied over the windows it has; a day run before its
+ * prices were out is redone in full by the next run.  Workbooks are read
+ * back by openpyxl.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -497,6 +498,73 @@ static void test_latest_session(void **state)
     json_decref(doc);
 }
 
+/* Copy the bundled prices of ticker up to (not including) date into dir. */
+static void prices_until(const char *dir, const char *ticker, const char *date)
+{
+    char src[1200], dst[1400], line[512];
+    snprintf(src, sizeof src, "%s/%s.csv", testdb_src_path("data/prices"), ticker);
+    snprintf(dst, sizeof dst, "%s/%s.csv", dir, ticker);
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    int first = 1;
+    while (fgets(line, sizeof line, in))
+        if (first-- > 0 || strncmp(line, date, 10) < 0)
+            fputs(line, out);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_not_published_yet(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* Monday 2025-02-03 as a run in its morning sees it: no prices from
+     * that day on (the bundled files cut there).  Runs last: it removes
+     * the later prices from the shared database. */
+    assert_int_equal(db_exec(db, "DELETE FROM prices WHERE date >= '2025-02-03'"), AS_OK);
+    char early[1200], early_url[1300];
+    snprintf(early, sizeof early, "%s/early", tmpdir);
+    assert_int_equal(mkdir(early, 0755), 0);
+    prices_until(early, "NVDA", "2025-02-03");
+    prices_until(early, "SPY", "2025-02-03");
+    snprintf(early_url, sizeof early_url, "file://%s/{ticker}.csv", early);
+    struct nightly_opts o = opts("2025-02-03", &outbox_mail);
+    o.price_url = early_url;
+    struct nightly_result r;
+    assert_int_equal(nightly_run(db, &o, &r), AS_OK);
+    assert_string_equal(r.workbook, "");
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'skipped'",
+                              "2025-02-03"),
+                     3);
+    assert_int_equal(files_matching(reports, "2025-02-03"), 0);
+
+    /* The evening run: the day's prices are out.  The skipped date is not
+     * finished (the market has no later session), so every step runs
+     * again, ingest included, and the day is reported. */
+    o.price_url = price_url;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("evening run: %s", as_last_error());
+    assert_int_equal(r.steps_run, 6);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
+                              "2025-02-03"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'ingest'",
+                              "2025-02-03"),
+                     2);
+    assert_int_equal(files_matching(reports, "aftershock-2025-02-03.xlsx"), 1);
+
+    /* Now it is finished: a re-run changes nothing. */
+    char *before = runs_snapshot("2025-02-03");
+    assert_int_equal(nightly_run(db, &o, &r), AS_OK);
+    assert_int_equal(r.steps_run, 0);
+    char *after = runs_snapshot("2025-02-03");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -507,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
         cmocka_unit_test(test_latest_session),
+        cmocka_unit_test(test_not_published_yet), /* last: deletes prices */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
