@@ -5,10 +5,11 @@
  * its date, and the per-date outputs (report.dir/aftershock-DATE.xlsx and
  * .txt, the summary the distribute step mails).  The work of each step is
  * the engine's own: events_detect(), study_run_db(), event_summarize(),
- * report_data_load() + report_workbook_write(), mail_send().  Each step is one function
- * taking the run's context; step_run() wraps it with the bookkeeping:
- * skip when done, mark running (committed at once, so a crash leaves the
- * row saying so), then ok/skipped/failed with rows, detail and the error.
+ * report_data_load() + report_workbook_write(), mail_send().  Each step is
+ * one function taking the run's context; step_run() wraps it with the
+ * bookkeeping: skip when done, mark running (committed at once, so a crash
+ * leaves the row saying so), then ok/skipped/failed with rows, detail and
+ * the error.
  *
  * Why the summary text is a file: a re-run that resumes at distribute has
  * nothing in memory from the report step of the earlier run.
@@ -339,7 +340,8 @@ static as_err step_summarize(struct run *run)
     if (!model)
         model = config_get("model.file")[0] ? config_get("model.file") : NIGHTLY_MODEL_DEFAULT;
     struct event_summary_result sr;
-    if ((e = event_summarize(&sr, run->db, run->r->date, model, run->o->threads > 0 ? run->o->threads : 2)))
+    int threads = run->o->threads > 0 ? run->o->threads : 2;
+    if ((e = event_summarize(&sr, run->db, run->r->date, model, threads)))
         return e;
     run->rows = sr.n;
     if (strcmp(sr.model, EVENT_SUMMARY_NARRATOR) == 0)
