@@ -103,7 +103,7 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         {"event", required_argument, 0, O_EVENT}, {"threads", required_argument, 0, 't'},
         {"store", no_argument, 0, O_STORE},       {0, 0, 0, 0}};
     const char *facts = NULL, *model_path = DEFAULT_MODEL, *event = NULL;
-    int show = 0, store = 0;
+    int show = 0, store = 0, seed_given = 0;
     long seed = 1, threads = 2;
     int c;
     optind = 1;
@@ -116,6 +116,7 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         case O_MODEL: model_path = optarg; break;
         case O_SEED:
             if (cli_parse_int("--seed", optarg, 0, 0x7fffffff, &seed)) return AS_EXIT_USAGE;
+            seed_given = 1;
             break;
         case 't':
             if (cli_parse_int("-t", optarg, 1, 256, &threads)) return AS_EXIT_USAGE;
@@ -129,7 +130,7 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
             return AS_EXIT_USAGE;
         }
     }
-    if (event && !facts && !show && !store && optind == argc) {
+    if (event && !facts && !show && !store && !seed_given && optind == argc) {
         PGconn *db;
         as_err e = db_connect(&db, ctx->db_opt, 0);
         if (e)
