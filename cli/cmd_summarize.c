@@ -4,10 +4,10 @@
  * model made by `aftershock model distill`), checked by the guard, with the
  * narrator as the fallback (model/guard_summarize.h).
  *
- * The fact sheet is read from a file in the text form of model/factsheet.h.
- * Building it from a stored study (--event D) needs the study tables of the
- * analytics branch, which are not on main yet: the option is refused with a
- * message saying so rather than guessed at.
+ * The fact sheet is read from a file in the text form of model/factsheet.h
+ * (--facts), or built from the study stored for a date (--event D,
+ * reports/event_summary.h), whose summaries then go into the summaries
+ * table -- the nightly run's summarize step.
  */
 #include "cli/cli.h"
 #include "common/error.h"
@@ -16,6 +16,7 @@
 #include "model/guard_store.h"
 #include "model/guard_summarize.h"
 #include "common/db.h"
+#include "reports/event_summary.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +31,7 @@ static void summarize_usage(FILE *out)
     fprintf(out,
             "usage: aftershock summarize --facts FILE [--show-facts] [--model FILE]\n"
             "                            [--seed N] [-t THREADS] [--store]\n"
+            "       aftershock summarize --event YYYY-MM-DD [--model FILE] [-t THREADS]\n"
             "\n"
             "Writes one paragraph per stock of the fact sheet FILE with the distilled\n"
             "model (default " DEFAULT_MODEL "), checks every number,\n"
@@ -38,6 +40,10 @@ static void summarize_usage(FILE *out)
             "\n"
             "  --show-facts   print the fact sheet (the model's prompt) and stop\n"
             "  --store        also save them in the summaries table (one transaction)\n"
+            "  --event D      the fact sheet of the study stored for D (`aftershock study\n"
+            "                 --event D`); the summaries are stored.  Without the model\n"
+            "                 file the narrator writes them, stored as model 'narrator'\n"
+            "                 with fallback = true\n"
             "\n"
             "exit codes: 0 ok, 1 failure (bad fact sheet, bad model), 2 usage,\n"
             "            3 database unreachable (--store)\n");
@@ -96,8 +102,8 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
         {"event", required_argument, 0, O_EVENT}, {"threads", required_argument, 0, 't'},
         {"store", no_argument, 0, O_STORE},       {0, 0, 0, 0}};
-    const char *facts = NULL, *model_path = DEFAULT_MODEL;
-    int show = 0, store = 0;
+    const char *facts = NULL, *model_path = DEFAULT_MODEL, *event = NULL;
+    int show = 0, store = 0, seed_given = 0;
     long seed = 1, threads = 2;
     int c;
     optind = 1;
@@ -110,14 +116,12 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         case O_MODEL: model_path = optarg; break;
         case O_SEED:
             if (cli_parse_int("--seed", optarg, 0, 0x7fffffff, &seed)) return AS_EXIT_USAGE;
+            seed_given = 1;
             break;
         case 't':
             if (cli_parse_int("-t", optarg, 1, 256, &threads)) return AS_EXIT_USAGE;
             break;
-        case O_EVENT:
-            as_error("summarize: --event needs the stored study results, which this build "
-                     "does not have yet; give the fact sheet with --facts FILE");
-            return AS_EXIT_USAGE;
+        case O_EVENT: event = optarg; break;
         case ':':
             as_error("summarize: option '%s' needs a value", argv[optind - 1]);
             return AS_EXIT_USAGE;
@@ -125,6 +129,24 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
             as_error("summarize: unknown option '%s'", argv[optind - 1]);
             return AS_EXIT_USAGE;
         }
+    }
+    if (event && !facts && !show && !store && !seed_given && optind == argc) {
+        PGconn *db;
+        as_err e = db_connect(&db, ctx->db_opt, 0);
+        if (e)
+            return as_error_last(e);
+        struct event_summary_result r;
+        e = event_summarize(&r, db, event, model_path, (int)threads);
+        db_close(db);
+        if (e)
+            return as_error_last(e);
+        printf("%s: %d summaries stored by %s (%d narrator fallback%s)\n", event, r.n, r.model,
+               r.fallback, r.fallback == 1 ? "" : "s");
+        return cli_finish(AS_EXIT_OK);
+    }
+    if (event) {
+        as_error("summarize: --event D takes only --model and -t");
+        return AS_EXIT_USAGE;
     }
     if (!facts || optind != argc) {
         as_error("summarize: needs --facts FILE and no other arguments");
