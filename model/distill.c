@@ -35,14 +35,14 @@ void distill_opts_default(distill_opts *o)
     o->n_eval = 256;
     o->vocab = 2048;
     /* sized for the CPU budget of `make model` on 2 shared cores: one
-     * OpenBLAS thread needs about 0.85 s of CPU a step, so 1100 steps take
-     * about 16 minutes with a core to itself and about 37 when other work
+     * OpenBLAS thread needs about 0.42 s of CPU a step, so 1800 steps take
+     * about 13 minutes with a core to itself and about 30 when other work
      * leaves it 40 % of one (measured while other builds and benchmarks ran) */
     o->model = (train_config){.dim = 96, .n_layers = 3, .n_heads = 4, .ffn_dim = 256,
                               .ctx = 384, .tied = 1, .rope_base = 10000.0f, .norm_eps = 1e-5f};
-    o->steps = 1100;
+    o->steps = 1800;
     o->batch = 8;
-    o->warmup = 55;
+    o->warmup = 90;
     o->lr = 4e-3f;
     o->lr_min = 4e-4f;
     o->weight_decay = 0.01f;
