@@ -31,7 +31,10 @@
 #include <unistd.h>
 
 #include "common/db.h"
+#include "model/distill.h"
+#include "reports/event_summary.h"
 #include "reports/nightly.h"
+#include "reports/report_data.h"
 #include "reports/report_workbook.h"
 #include "tests/support/demodata.h"
 #include "tests/support/testdb.h"
@@ -274,6 +277,68 @@ static void test_failure_then_resume(void **state)
     assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
                               "2025-01-28"),
                      6);
+}
+
+static void test_summaries_by_a_model(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* With a model file the summaries are the model's, guarded, under its
+     * name, and the workbook tells them from the narrator's.  A toy
+     * distillation (as in test_summary_model.c) stands in for the built-in
+     * model; being untrained, it mostly fails the guard, so fallback
+     * counts are compared with the rows, not assumed. */
+    distill_opts o;
+    distill_opts_default(&o);
+    o.n_facts = 12;
+    o.heldout_pct = 20;
+    o.n_eval = 3;
+    o.vocab = 400;
+    o.model.dim = 16;
+    o.model.n_layers = 1;
+    o.model.n_heads = 2;
+    o.model.ffn_dim = 32;
+    o.steps = 3;
+    o.warmup = 1;
+    o.batch = 2;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/toy.gguf", tmpdir);
+    o.out = path;
+    distill_report dr;
+    assert_int_equal(distill_run(&dr, &o), AS_OK);
+    /* 2025-01-28 has its study from test_failure_then_resume. */
+    struct event_summary_result sr;
+    as_err e = event_summarize(&sr, db, "2025-01-28", path, 1);
+    if (e)
+        fail_msg("event_summarize: %s", as_last_error());
+    assert_int_equal(sr.n, 15);
+    assert_string_not_equal(sr.model, EVENT_SUMMARY_NARRATOR);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) * 1000 + sum(fallback::int) FROM summaries WHERE event_date = $1::date "
+             "AND model = '%s' AND teacher = 'narrator' AND attempts BETWEEN 1 AND 2",
+             sr.model);
+    assert_int_equal(count_of(sql, "2025-01-28"), 15 * 1000 + sr.fallback);
+
+    struct report_opts ro = {.date = "2025-01-28"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &ro), AS_OK);
+    assert_string_equal(d.summary_model, sr.model);
+    PGresult *r;
+    const char *p[] = {sr.model};
+    assert_int_equal(db_query(db, &r,
+                              "SELECT s.summary, s.fallback FROM summaries s JOIN v_event_impact v "
+                              "ON v.ticker = s.ticker AND v.event_date = s.event_date AND v.latest "
+                              "WHERE s.event_date = '2025-01-28' AND s.model = $1 "
+                              "ORDER BY abs(v.ar_0_0) DESC LIMIT 1",
+                              1, p),
+                     AS_OK);
+    assert_int_equal(PQntuples(r), 1);
+    assert_true(strncmp(d.narrative, PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0))) == 0);
+    if (PQgetvalue(r, 0, 1)[0] == 't')
+        assert_true(d.narrative_fallback);
+    PQclear(r);
+    report_data_free(&d);
 }
 
 /* Run the binary with extra environment; returns the exit code, output in
@@ -571,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_same_date_twice),
         cmocka_unit_test(test_one_run_at_a_time),
         cmocka_unit_test(test_failure_then_resume),
+        cmocka_unit_test(test_summaries_by_a_model),
         cmocka_unit_test(test_failed_step_resumes_cli),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
