@@ -75,9 +75,11 @@ BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/libaftershock.a
 BIN      := $(if $(filter 1,$(SAN)),$(BUILD)/aftershock,aftershock)
 
-# No bare .SECONDARY: here: it makes every target "secondary", and make then
-# never builds a missing one whose sources are older -- a clean clone would
-# build nothing.
+# The test support objects are prerequisites of a pattern rule, so make
+# would delete them as intermediates after each link; keep them.  Never a
+# bare .SECONDARY: it makes every target secondary, and a clean clone then
+# builds nothing.
+.SECONDARY: $(SUP_OBJ)
 .PHONY: all deps demo test tests check bench clean model
 all: $(BIN) $(CUDA_SO)
 
@@ -145,10 +147,11 @@ bench: $(BIN) $(BENCH_BIN)
 
 # The built-in summary model (issue 5), distilled from the narrator with a
 # fixed seed.  OpenBLAS is pinned to one kernel set and thread count so the
-# same OpenBLAS build gives the same bytes on any x86-64 machine.
+# same OpenBLAS build gives the same bytes on any x86-64 machine; one
+# thread, because on a shared 2-core machine a second one mostly spins.
 model: $(BIN)
 	@mkdir -p model/weights build
-	OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=Haswell ./$(BIN) model distill --teacher narrator \
+	OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=Haswell ./$(BIN) model distill --teacher narrator \
 	    --facts 2000 --checkpoint build/distill.ckpt -o model/weights/aftershock-summary.gguf
 
 clean:

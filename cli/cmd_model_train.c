@@ -32,7 +32,7 @@ static void distill_usage(FILE *out)
             "\n"
             "  --teacher narrator   the built-in narrator (the only teacher supported)\n"
             "  --facts N            fact sheets to generate (default 2000)\n"
-            "  --eval N             held-out summaries to score (default 64)\n"
+            "  --eval N             held-out summaries to score (default 256)\n"
             "  --checkpoint FILE    save every 100 steps; --resume continues from it\n"
             "\n"
             "exit codes: 0 ok, 1 failure, 2 usage\n");

@@ -1,52 +1,83 @@
 /*
  * cmd_summarize.c -- `aftershock summarize`: one guarded paragraph per
- * stock of a fact sheet, written by the built-in distilled model (or any
- * model made by `aftershock model distill`), checked by the guard, with the
+ * stock of an event, written by the built-in distilled model (or any model
+ * made by `aftershock model distill`), checked by the guard, with the
  * narrator as the fallback (model/guard_summarize.h).
  *
- * The fact sheet is read from a file in the text form of model/factsheet.h
- * (--facts), or built from the study stored for a date (--event D,
- * reports/event_summary.h), whose summaries then go into the summaries
- * table -- the nightly run's summarize step.
+ * The fact sheet comes from the database (--event D: the stored study of
+ * that day, run first when there is none, model/factsheet_db.h) or from a
+ * file in the text form of model/factsheet.h (--facts FILE).  Summaries of
+ * an --event go to the summaries table; those of a file only with --store.
+ * Options only: building sheets, generating, guarding and storing live in
+ * model/.
  */
+#include "analytics/calendar.h"
 #include "cli/cli.h"
+#include "common/db.h"
 #include "common/error.h"
 #include "common/msg.h"
 #include "model/factsheet.h"
+#include "model/factsheet_db.h"
 #include "model/guard_store.h"
 #include "model/guard_summarize.h"
-#include "common/db.h"
-#include "reports/event_summary.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_MODEL "model/weights/aftershock-summary.gguf"
 
 static void summarize_usage(FILE *out)
 {
     fprintf(out,
-            "usage: aftershock summarize --facts FILE [--show-facts] [--model FILE]\n"
-            "                            [--seed N] [-t THREADS] [--store]\n"
-            "       aftershock summarize --event YYYY-MM-DD [--model FILE] [-t THREADS]\n"
+            "usage: aftershock summarize (--event DATE | --facts FILE) [--show-facts]\n"
+            "                            [--model FILE] [--seed N] [-t THREADS] [--store]\n"
             "\n"
-            "Writes one paragraph per stock of the fact sheet FILE with the distilled\n"
-            "model (default " DEFAULT_MODEL "), checks every number,\n"
-            "ticker, date and direction against the sheet, regenerates a failing\n"
-            "summary once and otherwise uses the narrator's text (flagged).\n"
+            "Writes one paragraph per stock of an event with the distilled model\n"
+            "(default: the built-in " DEFAULT_MODEL "), checks every\n"
+            "number, ticker, date and direction against the fact sheet, regenerates a\n"
+            "failing summary once and otherwise uses the narrator's text (flagged).\n"
             "\n"
+            "  --event DATE   the event day YYYY-MM-DD: facts from the stored study of\n"
+            "                 that day (the study is run first, with the study.* settings,\n"
+            "                 when none is stored); summaries saved in the summaries table\n"
+            "  --facts FILE   facts from a fact-sheet file instead (no database needed)\n"
+            "  --model FILE   any GGUF made by `aftershock model distill`; the default is\n"
+            "                 looked for in $AFTERSHOCK_MODEL, beside the executable, then\n"
+            "                 in the current directory\n"
             "  --show-facts   print the fact sheet (the model's prompt) and stop\n"
-            "  --store        also save them in the summaries table (one transaction)\n"
-            "  --event D      the fact sheet of the study stored for D (`aftershock study\n"
-            "                 --event D`); the summaries are stored.  Without the model\n"
-            "                 file the narrator writes them, stored as model 'narrator'\n"
-            "                 with fallback = true\n"
+            "  --store        with --facts: also save them in the summaries table\n"
             "\n"
-            "exit codes: 0 ok, 1 failure (bad fact sheet, bad model), 2 usage,\n"
-            "            3 database unreachable (--store)\n");
+            "exit codes: 0 ok, 1 failure (bad fact sheet, bad model, no data for the\n"
+            "            event), 2 usage, 3 database unreachable\n");
+}
+
+/* The built-in model's path: $AFTERSHOCK_MODEL, then model/weights beside
+ * the executable (or one level up, for build-san/), then the relative path
+ * (whose absence the loader reports by name).  Returns buf or a literal. */
+static const char *default_model_find(char *buf, size_t len)
+{
+    const char *env = getenv("AFTERSHOCK_MODEL");
+    if (env && *env)
+        return env;
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        const char *dir = dirname(exe);
+        const char *rel[] = {"", "../"};
+        for (size_t i = 0; i < 2; i++) {
+            snprintf(buf, len, "%s/%s" DEFAULT_MODEL, dir, rel[i]);
+            if (access(buf, R_OK) == 0)
+                return buf;
+        }
+    }
+    return DEFAULT_MODEL;
 }
 
 /* Read a whole file: heap string, caller frees; NULL with as_fail set. */
@@ -102,8 +133,9 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         {"model", required_argument, 0, O_MODEL}, {"seed", required_argument, 0, O_SEED},
         {"event", required_argument, 0, O_EVENT}, {"threads", required_argument, 0, 't'},
         {"store", no_argument, 0, O_STORE},       {0, 0, 0, 0}};
-    const char *facts = NULL, *model_path = DEFAULT_MODEL, *event = NULL;
-    int show = 0, store = 0, seed_given = 0;
+    const char *facts = NULL, *event = NULL, *model_path = NULL;
+    char model_buf[PATH_MAX + 64];
+    int show = 0, store = 0;
     long seed = 1, threads = 2;
     int c;
     optind = 1;
@@ -111,17 +143,16 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":t:", opts, NULL)) != -1) {
         switch (c) {
         case O_FACTS: facts = optarg; break;
+        case O_EVENT: event = optarg; break;
         case O_SHOW: show = 1; break;
         case O_STORE: store = 1; break;
         case O_MODEL: model_path = optarg; break;
         case O_SEED:
             if (cli_parse_int("--seed", optarg, 0, 0x7fffffff, &seed)) return AS_EXIT_USAGE;
-            seed_given = 1;
             break;
         case 't':
             if (cli_parse_int("-t", optarg, 1, 256, &threads)) return AS_EXIT_USAGE;
             break;
-        case O_EVENT: event = optarg; break;
         case ':':
             as_error("summarize: option '%s' needs a value", argv[optind - 1]);
             return AS_EXIT_USAGE;
@@ -130,39 +161,48 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
             return AS_EXIT_USAGE;
         }
     }
-    if (event && !facts && !show && !store && !seed_given && optind == argc) {
-        PGconn *db;
-        as_err e = db_connect(&db, ctx->db_opt, 0);
-        if (e)
-            return as_error_last(e);
-        struct event_summary_result r;
-        e = event_summarize(&r, db, event, model_path, (int)threads);
-        db_close(db);
-        if (e)
-            return as_error_last(e);
-        printf("%s: %d summaries stored by %s (%d narrator fallback%s)\n", event, r.n, r.model,
-               r.fallback, r.fallback == 1 ? "" : "s");
-        return cli_finish(AS_EXIT_OK);
-    }
-    if (event) {
-        as_error("summarize: --event D takes only --model and -t");
-        return AS_EXIT_USAGE;
-    }
-    if (!facts || optind != argc) {
-        as_error("summarize: needs --facts FILE and no other arguments");
+    if (!facts == !event || optind != argc) {
+        as_error("summarize: needs --event DATE or --facts FILE (one of them) and no other "
+                 "arguments");
         summarize_usage(stderr);
         return AS_EXIT_USAGE;
     }
-    char *text = file_slurp(facts);
-    if (!text)
-        return as_error_last(AS_ERR_IO);
+    int day;
+    if (event && (strlen(event) != 10 || calendar_parse_date(&day, event) != AS_OK)) {
+        as_error("summarize: --event '%s': expected a date YYYY-MM-DD", event);
+        return AS_EXIT_USAGE;
+    }
+    if (!model_path)
+        model_path = default_model_find(model_buf, sizeof model_buf);
+    store = store || event;
     factsheet fs;
-    as_err e = factsheet_parse(&fs, text, facts);
-    free(text);
-    if (e)
+    as_err e;
+    PGconn *conn = NULL;
+    if (event) {
+        factsheet_db_info info;
+        if (!(e = db_connect(&conn, ctx->db_opt, 0)) &&
+            !(e = factsheet_load_event(&fs, &info, conn, event))) {
+            if (info.ran_study)
+                as_note("no study of %s was stored: ran study %lld (%d firms)", event,
+                        info.study_id, info.n_firms);
+            if (info.n_left_out)
+                as_note("%d of %d firms have no day-0 result and are left out", info.n_left_out,
+                        info.n_firms);
+        }
+    } else {
+        char *text = file_slurp(facts);
+        if (!text)
+            return as_error_last(AS_ERR_IO);
+        e = factsheet_parse(&fs, text, facts);
+        free(text);
+    }
+    if (e) {
+        db_close(conn);
         return as_error_last(e);
+    }
     int code = AS_EXIT_OK;
     if (show) {
+        db_close(conn);
         char *s = factsheet_write(&fs);
         if (!s) {
             factsheet_clear(&fs);
@@ -181,8 +221,7 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
         e = guard_summarizer_open(&gs, model_path, fs.n_stocks ? fs.n_stocks : 1, (int)threads);
     if (!e)
         e = guard_summarize_sheet(out, gs, &fs, (uint64_t)seed);
-    PGconn *conn = NULL;
-    if (!e && store && !(e = db_connect(&conn, ctx->db_opt, 0)))
+    if (!e && store && (conn || !(e = db_connect(&conn, ctx->db_opt, 0))))
         e = summaries_store(conn, &fs, out, guard_summarizer_model(gs),
                             guard_summarizer_teacher(gs));
     db_close(conn);
@@ -201,9 +240,9 @@ int cmd_summarize(cli_ctx *ctx, int argc, char **argv)
             summary_free(&out[i]);
         }
         as_note("%d summaries: %d passed the guard as generated, %d regenerated, %d narrator "
-                "fallbacks (teacher: %s)",
+                "fallbacks (teacher: %s)%s",
                 fs.n_stocks, raw, fs.n_stocks - raw - fallback, fallback,
-                guard_summarizer_teacher(gs));
+                guard_summarizer_teacher(gs), store ? "; stored in table summaries" : "");
     }
     free(out);
     guard_summarizer_close(gs);

@@ -35,7 +35,7 @@ static const struct command commands[] = {
     {"events", cmd_events, "AI-efficiency announcements -> events on trading sessions: detect|list"},
     {"study", cmd_study, "event study: abnormal returns, CARs and tests (files or database)"},
     {"model", cmd_model, "run, inspect, benchmark or synthesise GGUF language models"},
-    {"summarize", cmd_summarize, "guarded per-stock summaries of a fact sheet or a stored study"},
+    {"summarize", cmd_summarize, "guarded per-stock summaries of an event (distilled model)"},
     {"report", cmd_report, "write the event workbook (Excel) for a trading day"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
     {"nightly", cmd_nightly, "ingest, detect, study, summarize, report, distribute one trading day"},

@@ -43,7 +43,7 @@ typedef struct distill_opts {
 } distill_opts;
 
 /* Defaults of `make model`: dim 96, 3 layers, 4 heads, ffn 256, ctx 384,
- * vocab 2048, 2000 fact sheets, 700 steps of batch 8; see distill.c. */
+ * vocab 2048, 2000 fact sheets, 1800 steps of batch 8; see distill.c. */
 void distill_opts_default(distill_opts *o);
 
 typedef struct distill_scores {
@@ -57,6 +57,7 @@ typedef struct distill_report {
     int n_docs, n_train_docs, n_heldout_docs, n_skipped; /* skipped: longer than ctx */
     long train_tokens;     /* summary+prompt tokens of the training documents */
     int steps_done;
+    long tokens_seen;      /* document tokens (padding excluded) of the steps run here */
     double seconds, tok_per_s;
     float final_loss;
     distill_scores heldout;

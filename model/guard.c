@@ -13,6 +13,7 @@
  * terms as "numbers ... match a fact").
  */
 #include "model/guard.h"
+#include "model/unicode.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -490,9 +491,34 @@ static void check_number(guard_report *r, toks *ts, int i, const facts *f)
         bad(r, t, sign ? "no fact with this value and sign" : "no fact with this value");
 }
 
+/* The first byte of text that is not printable UTF-8 (a bad sequence,
+ * U+FFFD, a control character other than tab and newline), or NULL.  A byte
+ * model that has not learned a character can emit half of one; such text is
+ * no paragraph, and the database refuses it. */
+static const char *text_malformed(const char *text)
+{
+    size_t len = strlen(text), pos = 0;
+    while (pos < len) {
+        size_t at = pos;
+        uint32_t cp = unicode_utf8_next(text, len, &pos);
+        if (cp == 0xFFFD || (cp < 0x20 && cp != '\n' && cp != '\t') ||
+            (cp >= 0x7F && cp < 0xA0))
+            return text + at;
+    }
+    return NULL;
+}
+
 int guard_check(guard_report *r, const char *text, const factsheet *fs, int stock)
 {
     memset(r, 0, sizeof *r);
+    const char *mal = text_malformed(text);
+    if (mal) {
+        r->n_claims = r->n_bad = 1;
+        snprintf(r->first_bad, sizeof r->first_bad,
+                 "byte %ld (0x%02x): not printable UTF-8 text", (long)(mal - text),
+                 (unsigned)(unsigned char)*mal);
+        return 0;
+    }
     toks ts = {0};
     const char *unterminated = NULL;
     scan(&ts, text, &unterminated);

@@ -16,7 +16,9 @@
  *   levels     "at the 5% level": the level of one of the stock's t values;
  *   quotes     text in double quotes must be a headline or the event title;
  *   directions a direction word with no number of its own must agree with
- *              the sign of the stock's day-0 return.
+ *              the sign of the stock's day-0 return;
+ *   text       the whole summary must be printable UTF-8 (no broken byte
+ *              sequence, no control character but tab and newline).
  * It does not judge style, grammar or whether a comparison is sensible.
  */
 #ifndef AS_GUARD_H

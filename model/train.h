@@ -5,8 +5,8 @@
  *
  * Layout follows llm.c: every parameter tensor is a slice of one arena
  * carved by a size table (train_param_sizes), gradients and the two AdamW
- * moments are arenas of the same shape, activations one arena sized for
- * (B, T) on first use.  The architecture is exactly what the engine runs for
+ * moments are arenas of the same shape, activations one arena carved for
+ * (B, T) on each new shape and grown only when a shape needs more.  The architecture is exactly what the engine runs for
  * general.architecture = "llama": token embedding, per layer RMSNorm ->
  * Q/K/V (no bias, n_kv_heads = n_heads) -> RoPE (pairs 2i, 2i+1) -> causal
  * attention -> output projection -> residual -> RMSNorm -> SwiGLU -> down
@@ -76,6 +76,7 @@ typedef struct train_acts {
     float *dhh, *dhg, *dhu;     /* (N, F) */
     float *datt;                /* (T) */
     float *arena;
+    size_t arena_cap;           /* floats allocated; reused while a shape fits */
 } train_acts;
 
 typedef struct train_model {

@@ -119,6 +119,20 @@ static void test_other_claims_caught(void **state)
     assert_false(passes("Reuters wrote \"Nasdaq drops", 0));
 }
 
+/* Half a character or a control byte from a byte-level model: a correct
+ * sentence around it does not make it pass. */
+static void test_malformed_text_caught(void **state)
+{
+    (void)state;
+    guard_report r;
+    assert_int_equal(guard_check(&r, "NVDA fell 16.97% \xA5 on 2025-01-27.", &fx, 0), 0);
+    assert_string_equal(r.first_bad, "byte 17 (0xa5): not printable UTF-8 text");
+    assert_false(passes("NVDA fell 16.97%\x15 on 2025-01-27.", 0));
+    assert_false(passes("NVDA fell 16.97% \xE2\x88 on 2025-01-27.", 0));
+    assert_false(passes("NVDA fell 16.97% \xEF\xBF\xBD on 2025-01-27.", 0)); /* U+FFFD */
+    assert_true(passes("NVDA fell 16.97%\non 2025-01-27.", 0));
+}
+
 /* The narrator is the fallback: its text must pass for every stock of
  * every sheet.  2000 random sheets, about 9000 paragraphs, every seed. */
 static void test_narrator_always_passes(void **state)
@@ -191,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_planted_ticker_caught),
         cmocka_unit_test(test_planted_direction_caught),
         cmocka_unit_test(test_other_claims_caught),
+        cmocka_unit_test(test_malformed_text_caught),
         cmocka_unit_test(test_narrator_always_passes),
         cmocka_unit_test(test_narrator_deterministic_and_varied),
         cmocka_unit_test(test_magnitude_thresholds),

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "model/distill.h"
+#include "model/distill_facts.h"
 #include "model/gguf.h"
 #include "model/guard.h"
 #include "model/guard_summarize.h"
@@ -107,6 +108,83 @@ static void test_toy_distill_and_fallback(void **state)
     unlink(path);
 }
 
+/* Read a whole file into a heap buffer (caller frees). */
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    assert_true(n > 0);
+    rewind(f);
+    unsigned char *b = malloc((size_t)n);
+    assert_non_null(b);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Offset of the F32 value of metadata key in a GGUF image: the key's bytes
+ * are followed by the u32 value type, then the value. */
+static size_t f32_value_at(const unsigned char *b, size_t len, const char *key)
+{
+    size_t kl = strlen(key);
+    const unsigned char *p = memmem(b, len, key, kl);
+    assert_non_null(p);
+    return (size_t)(p - b) + kl + 4;
+}
+
+/* Two toy distillations with the same options give the same file except the
+ * 4-byte values of the two timing keys (distill.c's top comment): the
+ * weights, tokenizer and scores are reproduced bit for bit. */
+static void test_distill_reproducible(void **state)
+{
+    (void)state;
+    char path[2][512];
+    const char *tmp = getenv("AS_TEST_TMP");
+    for (int k = 0; k < 2; k++) {
+        distill_opts o;
+        distill_opts_default(&o);
+        o.n_facts = 12;
+        o.heldout_pct = 20;
+        o.n_eval = 3;
+        o.vocab = 400;
+        o.model.dim = 16;
+        o.model.n_layers = 1;
+        o.model.n_heads = 2;
+        o.model.ffn_dim = 32;
+        o.steps = 4;
+        o.warmup = 1;
+        o.batch = 2;
+        snprintf(path[k], sizeof path[k], "%s/repro%d-%ld.gguf", tmp ? tmp : "/tmp", k,
+                 (long)getpid());
+        o.out = path[k];
+        distill_report r;
+        assert_int_equal(distill_run(&r, &o), AS_OK);
+    }
+    size_t la, lb;
+    unsigned char *a = slurp(path[0], &la), *b = slurp(path[1], &lb);
+    assert_int_equal(la, lb);
+    size_t t1 = f32_value_at(a, la, "aftershock.train_seconds");
+    size_t t2 = f32_value_at(a, la, "aftershock.train_tokens_per_s");
+    int differ = 0;
+    for (size_t i = 0; i < la; i++) {
+        if (a[i] == b[i])
+            continue;
+        int timing = (i >= t1 && i < t1 + 4) || (i >= t2 && i < t2 + 4);
+        if (!timing)
+            print_message("byte %zu differs outside the timing keys\n", i);
+        assert_true(timing);
+        differ++;
+    }
+    assert_true(differ <= 8);
+    free(a);
+    free(b);
+    unlink(path[0]);
+    unlink(path[1]);
+}
+
 static float meta_f32(const gguf_file *g, const char *key)
 {
     float f = -1;
@@ -142,7 +220,23 @@ static void test_builtin_model_scores(void **state)
     float rouge = meta_f32(g, "aftershock.heldout_rouge_l");
     float pass = meta_f32(g, "aftershock.heldout_guard_pass");
     float faithful = meta_f32(g, "aftershock.heldout_num_faithful");
+    /* the figures the issue asks the file to carry */
+    gguf_str teacher;
+    assert_int_equal(gguf_get_str(g, "aftershock.teacher", &teacher), AS_OK);
+    assert_true(gguf_str_eq(teacher, "narrator"));
+    assert_true(meta_u32(g, "aftershock.corpus_docs") > 1000);
+    assert_true(meta_u32(g, "aftershock.corpus_tokens") > 100000);
+    assert_true(meta_u32(g, "aftershock.steps") > 0);
+    assert_true(meta_u32(g, "aftershock.train_tokens") > 0);
+    assert_true(meta_f32(g, "aftershock.train_seconds") > 0);
+    assert_true(meta_f32(g, "aftershock.train_tokens_per_s") > 0);
     gguf_close(g);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    long size = ftell(f);
+    fclose(f);
+    assert_true(size > 0 && size <= 16L * 1024 * 1024); /* the issue's limit */
     train_model *m;
     bpe_vocab *v;
     assert_int_equal(train_gguf_load(&m, &v, path), AS_OK);
@@ -160,6 +254,31 @@ static void test_builtin_model_scores(void **state)
     assert_float_equal(s.num_faithful, faithful, 1e-3);
     train_model_free(m);
     bpe_vocab_free(v);
+
+    /* After the guard every summary is faithful: the engine's summarizer on
+     * the first held-out sheets, each kept text re-checked. */
+    guard_summarizer *gs;
+    assert_true(o.max_stocks <= 64);
+    assert_int_equal(guard_summarizer_open(&gs, path, o.max_stocks, 1), AS_OK);
+    int n = 0, raw = 0;
+    for (int k = 0; k < 16; k++) {
+        factsheet fs;
+        uint64_t seed = (uint64_t)(o.n_facts - o.n_facts * o.heldout_pct / 100 + 1 + k);
+        assert_int_equal(distill_random_sheet(&fs, seed, o.max_stocks), AS_OK);
+        summary out[64];
+        assert_int_equal(guard_summarize_sheet(out, gs, &fs, seed), AS_OK);
+        for (int i = 0; i < fs.n_stocks; i++) {
+            guard_report rep;
+            assert_true(guard_check(&rep, out[i].text, &fs, i));
+            raw += out[i].raw_pass;
+            n++;
+            summary_free(&out[i]);
+        }
+        factsheet_clear(&fs);
+    }
+    print_message("built-in model on the engine: %d held-out summaries, %d passed the guard as "
+                  "generated, all %d pass after it\n", n, raw, n);
+    guard_summarizer_close(gs);
 }
 
 int main(void)
@@ -167,6 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rouge_l_by_hand),
         cmocka_unit_test(test_toy_distill_and_fallback),
+        cmocka_unit_test(test_distill_reproducible),
         cmocka_unit_test(test_builtin_model_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
