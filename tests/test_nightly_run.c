@@ -348,7 +348,7 @@ static int cli_run(const char *env, const char *args, char **out)
     char cmd[16384];
     const char *bin = getenv("AFTERSHOCK_BIN");
     snprintf(cmd, sizeof cmd,
-             "env AFTERSHOCK_INGEST_TICKERS=NVDA AFTERSHOCK_INGEST_PRICE_SOURCE=csv "
+             "env -u NEWSAPI_KEY AFTERSHOCK_INGEST_TICKERS=NVDA AFTERSHOCK_INGEST_PRICE_SOURCE=csv "
              "AFTERSHOCK_INGEST_PRICE_URL='%s' AFTERSHOCK_INGEST_NEWS_FEEDS= "
              "AFTERSHOCK_INGEST_LOOKBACK_DAYS=30 AFTERSHOCK_REPORT_DIR='%s' "
              "AFTERSHOCK_REPORT_OUTBOX='%s' AFTERSHOCK_LEXICON='%s' %s '%s' -q --db '%s' %s 2>&1",
@@ -414,6 +414,43 @@ static void test_failed_step_resumes_cli(void **state)
     assert_int_equal(count_of("SELECT max(attempts) FROM runs WHERE run_date = $1::date AND "
                               "step IN ('ingest', 'detect', 'study')", "2025-01-30"),
                      1);
+}
+
+static void test_news_key_from_settings(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* A NewsAPI feed whose URL carries {apikey}: here a file:// path with
+     * the key as a folder name, so the right key is the only way in. */
+    char dir[1300], feed[1500], env[2000], *out;
+    snprintf(dir, sizeof dir, "%s/KEY123", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/feed.json'",
+             testdb_src_path("data/news/deepseek-2025-01.json"), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(feed, sizeof feed, "newsapi file://%s/{apikey}/feed.json", tmpdir);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s'", feed);
+    int rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc == 0 || !strstr(out, "nightly 2025-01-31: step 'ingest' failed: news URL 1 needs an "
+                                "API key"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s' AFTERSHOCK_INGEST_NEWSAPI_KEY=KEY123",
+             feed);
+    rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc != 0 || strstr(out, "KEY123"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok' "
+                              "AND (detail IS NULL OR detail NOT LIKE '%KEY123%')",
+                              "2025-01-31"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'ingest'",
+                              "2025-01-31"),
+                     2);
 }
 
 static void test_killed_then_rerun(void **state)
@@ -638,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_failure_then_resume),
         cmocka_unit_test(test_summaries_by_a_model),
         cmocka_unit_test(test_failed_step_resumes_cli),
+        cmocka_unit_test(test_news_key_from_settings),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
         cmocka_unit_test(test_latest_session),
