@@ -185,8 +185,12 @@ static as_err demo_run(PGconn *db, const char *dir, struct nightly_result *r)
         .command_line = "aftershock demo", .version = AS_VERSION, .progress = demo_step,
     };
     char model[PATH_MAX + 64];
+    /* model.file, else $AFTERSHOCK_MODEL as `summarize` takes it, else the
+     * built-in model found from here or beside the binary. */
+    const char *env = getenv("AFTERSHOCK_MODEL");
     if (!config_get("model.file")[0])
-        o.model_path = cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
+        o.model_path = env && env[0] ? env
+                                     : cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
     e = nightly_run(db, &o, r);
     free(list);
     return e;

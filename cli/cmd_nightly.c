@@ -112,11 +112,14 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     o.command_line = cl;
     char lex[PATH_MAX + 32];
     o.lexicon_dir = cli_lexicon_dir(NULL, lex, sizeof lex);
-    /* The built-in model where the binary was built, when model.file does
-     * not name one: a cron job's working directory is not the tree. */
+    /* model.file, else $AFTERSHOCK_MODEL as `summarize` takes it, else the
+     * built-in model found from here or beside the binary (a cron job's
+     * working directory is not the tree). */
     char model[PATH_MAX + 64];
+    const char *env = getenv("AFTERSHOCK_MODEL");
     if (!config_get("model.file")[0])
-        o.model_path = cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
+        o.model_path = env && env[0] ? env
+                                     : cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
     struct nightly_result r;
     e = nightly_run(db, &o, &r);
     db_close(db);

@@ -93,6 +93,36 @@ static void report_sum(const struct ingest_report *rep, long long *ins, long lon
     }
 }
 
+/* A whole-number setting in [lo, hi]; the error names it and its origin. */
+static as_err setting_long(long *out, const char *key, long lo, long hi)
+{
+    const char *s = config_get(key);
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!s[0] || *end || errno || v < lo || v > hi)
+        return as_fail(AS_ERR_USAGE, "setting %s (%s): '%s' is not a whole number from %ld to %ld",
+                       key, config_origin(key), s, lo, hi);
+    *out = v;
+    return AS_OK;
+}
+
+/* The ingest.* transfer settings, as `aftershock ingest` applies them. */
+static as_err http_from_settings(struct http_opts *h)
+{
+    long concurrency, timeout, retries;
+    as_err e;
+    if ((e = setting_long(&concurrency, "ingest.concurrency", 1, 64)) ||
+        (e = setting_long(&timeout, "ingest.timeout", 1, 3600)) ||
+        (e = setting_long(&retries, "ingest.retries", 0, 20)))
+        return e;
+    *h = http_opts_default();
+    h->max_parallel = (int)concurrency;
+    h->total_timeout_ms = timeout * 1000;
+    h->max_attempts = (int)retries + 1;
+    return AS_OK;
+}
+
 static as_err step_ingest(struct run *run)
 {
     const struct nightly_opts *o = run->o;
@@ -119,15 +149,11 @@ static as_err step_ingest(struct run *run)
             break;
         }
     long lookback = o->lookback_days;
-    if (lookback <= 0) {
-        char *end;
-        const char *s = config_get("ingest.lookback_days");
-        lookback = strtol(s, &end, 10);
-        if (*end || lookback <= 0 || lookback > 100000)
-            return as_fail(AS_ERR_USAGE, "setting ingest.lookback_days (%s): '%s' is not a "
-                                         "positive number of days",
-                           config_origin("ingest.lookback_days"), s);
-    }
+    if (lookback <= 0 && (e = setting_long(&lookback, "ingest.lookback_days", 1, 100000)))
+        return e;
+    struct http_opts http;
+    if ((e = http_from_settings(&http)))
+        return e;
     int day;
     calendar_parse_date(&day, run->r->date);
     char from[11];
@@ -137,12 +163,15 @@ static as_err step_ingest(struct run *run)
     if (src < 0)
         return as_fail(AS_ERR_USAGE, "setting ingest.price_source: unknown source '%s'", src_name);
     const char *url = opt_or(o->price_url, "ingest.price_url");
+    const char *key = src == PRICE_SRC_ALPHAVANTAGE ? config_get("ingest.alphavantage_key")
+                      : src == PRICE_SRC_POLYGON    ? config_get("ingest.polygon_key")
+                                                    : NULL;
     struct ingest_prices_opts po = {
         .source = (enum price_source)src, .tickers = tickers, .ntickers = (size_t)nt,
         /* Open end: for a past date the days after it feed the event
          * windows that end after day 0. */
         .from = from, .to = NULL, .url_template = url[0] ? url : NULL,
-        .http = http_opts_default(),
+        .apikey = key, .http = http,
     };
     /* Local files need no politeness gap between requests. */
     if (url[0] && strncmp(url, "file://", 7) == 0)
@@ -170,7 +199,7 @@ static as_err step_ingest(struct run *run)
             return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: unknown source '%s'", kind);
         const char *urls[1] = {furl};
         struct ingest_news_opts no = {.source = (enum news_source)ns, .urls = urls, .nurls = 1,
-                                      .http = http_opts_default()};
+                                      .apikey = config_get("ingest.newsapi_key"), .http = http};
         as_err e1 = ingest_news(run->db, &no, &rep);
         report_sum(&rep, &ins, &upd, &same, failed, sizeof failed);
         ingest_report_free(&rep);

@@ -31,7 +31,10 @@
 #include <unistd.h>
 
 #include "common/db.h"
+#include "model/distill.h"
+#include "reports/event_summary.h"
 #include "reports/nightly.h"
+#include "reports/report_data.h"
 #include "reports/report_workbook.h"
 #include "tests/support/demodata.h"
 #include "tests/support/testdb.h"
@@ -276,6 +279,68 @@ static void test_failure_then_resume(void **state)
                      6);
 }
 
+static void test_summaries_by_a_model(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* With a model file the summaries are the model's, guarded, under its
+     * name, and the workbook tells them from the narrator's.  A toy
+     * distillation (as in test_summary_model.c) stands in for the built-in
+     * model; being untrained, it mostly fails the guard, so fallback
+     * counts are compared with the rows, not assumed. */
+    distill_opts o;
+    distill_opts_default(&o);
+    o.n_facts = 12;
+    o.heldout_pct = 20;
+    o.n_eval = 3;
+    o.vocab = 400;
+    o.model.dim = 16;
+    o.model.n_layers = 1;
+    o.model.n_heads = 2;
+    o.model.ffn_dim = 32;
+    o.steps = 3;
+    o.warmup = 1;
+    o.batch = 2;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/toy.gguf", tmpdir);
+    o.out = path;
+    distill_report dr;
+    assert_int_equal(distill_run(&dr, &o), AS_OK);
+    /* 2025-01-28 has its study from test_failure_then_resume. */
+    struct event_summary_result sr;
+    as_err e = event_summarize(&sr, db, "2025-01-28", path, 1);
+    if (e)
+        fail_msg("event_summarize: %s", as_last_error());
+    assert_int_equal(sr.n, 15);
+    assert_string_not_equal(sr.model, EVENT_SUMMARY_NARRATOR);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) * 1000 + sum(fallback::int) FROM summaries WHERE event_date = $1::date "
+             "AND model = '%s' AND teacher = 'narrator' AND attempts BETWEEN 1 AND 2",
+             sr.model);
+    assert_int_equal(count_of(sql, "2025-01-28"), 15 * 1000 + sr.fallback);
+
+    struct report_opts ro = {.date = "2025-01-28"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &ro), AS_OK);
+    assert_string_equal(d.summary_model, sr.model);
+    PGresult *r;
+    const char *p[] = {sr.model};
+    assert_int_equal(db_query(db, &r,
+                              "SELECT s.summary, s.fallback FROM summaries s JOIN v_event_impact v "
+                              "ON v.ticker = s.ticker AND v.event_date = s.event_date AND v.latest "
+                              "WHERE s.event_date = '2025-01-28' AND s.model = $1 "
+                              "ORDER BY abs(v.ar_0_0) DESC LIMIT 1",
+                              1, p),
+                     AS_OK);
+    assert_int_equal(PQntuples(r), 1);
+    assert_true(strncmp(d.narrative, PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0))) == 0);
+    if (PQgetvalue(r, 0, 1)[0] == 't')
+        assert_true(d.narrative_fallback);
+    PQclear(r);
+    report_data_free(&d);
+}
+
 /* Run the binary with extra environment; returns the exit code, output in
  * out (heap: stdout, then stderr). */
 static int cli_run(const char *env, const char *args, char **out)
@@ -283,7 +348,7 @@ static int cli_run(const char *env, const char *args, char **out)
     char cmd[16384];
     const char *bin = getenv("AFTERSHOCK_BIN");
     snprintf(cmd, sizeof cmd,
-             "env AFTERSHOCK_INGEST_TICKERS=NVDA AFTERSHOCK_INGEST_PRICE_SOURCE=csv "
+             "env -u NEWSAPI_KEY AFTERSHOCK_INGEST_TICKERS=NVDA AFTERSHOCK_INGEST_PRICE_SOURCE=csv "
              "AFTERSHOCK_INGEST_PRICE_URL='%s' AFTERSHOCK_INGEST_NEWS_FEEDS= "
              "AFTERSHOCK_INGEST_LOOKBACK_DAYS=30 AFTERSHOCK_REPORT_DIR='%s' "
              "AFTERSHOCK_REPORT_OUTBOX='%s' AFTERSHOCK_LEXICON='%s' %s '%s' -q --db '%s' %s 2>&1",
@@ -349,6 +414,43 @@ static void test_failed_step_resumes_cli(void **state)
     assert_int_equal(count_of("SELECT max(attempts) FROM runs WHERE run_date = $1::date AND "
                               "step IN ('ingest', 'detect', 'study')", "2025-01-30"),
                      1);
+}
+
+static void test_news_key_from_settings(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* A NewsAPI feed whose URL carries {apikey}: here a file:// path with
+     * the key as a folder name, so the right key is the only way in. */
+    char dir[1300], feed[1500], env[2000], *out;
+    snprintf(dir, sizeof dir, "%s/KEY123", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/feed.json'",
+             testdb_src_path("data/news/deepseek-2025-01.json"), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(feed, sizeof feed, "newsapi file://%s/{apikey}/feed.json", tmpdir);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s'", feed);
+    int rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc == 0 || !strstr(out, "nightly 2025-01-31: step 'ingest' failed: news URL 1 needs an "
+                                "API key"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s' AFTERSHOCK_INGEST_NEWSAPI_KEY=KEY123",
+             feed);
+    rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc != 0 || strstr(out, "KEY123"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok' "
+                              "AND (detail IS NULL OR detail NOT LIKE '%KEY123%')",
+                              "2025-01-31"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'ingest'",
+                              "2025-01-31"),
+                     2);
 }
 
 static void test_killed_then_rerun(void **state)
@@ -571,7 +673,9 @@ int main(void)
         cmocka_unit_test(test_same_date_twice),
         cmocka_unit_test(test_one_run_at_a_time),
         cmocka_unit_test(test_failure_then_resume),
+        cmocka_unit_test(test_summaries_by_a_model),
         cmocka_unit_test(test_failed_step_resumes_cli),
+        cmocka_unit_test(test_news_key_from_settings),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
         cmocka_unit_test(test_latest_session),
