@@ -112,7 +112,7 @@ static as_err firms_resolve(firm_list *out, PGconn *db, const study_db_opts *o)
         if (err)
             goto cleanup;
         if (PQntuples(r) == 0) {
-            err = as_fail(AS_ERR_NOT_FOUND, "--all: table securities has no stocks "
+            err = as_fail(AS_ERR_NOT_FOUND, "every stock (--all): table securities has no stocks "
                           "(load them with `aftershock demo` or the securities list)");
             goto cleanup;
         }
