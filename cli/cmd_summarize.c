@@ -13,6 +13,7 @@
  */
 #include "analytics/calendar.h"
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/db.h"
 #include "common/error.h"
 #include "common/msg.h"
@@ -47,9 +48,9 @@ static void summarize_usage(FILE *out)
             "                 that day (the study is run first, with the study.* settings,\n"
             "                 when none is stored); summaries saved in the summaries table\n"
             "  --facts FILE   facts from a fact-sheet file instead (no database needed)\n"
-            "  --model FILE   any GGUF made by `aftershock model distill`; the default is\n"
-            "                 looked for in $AFTERSHOCK_MODEL, beside the executable, then\n"
-            "                 in the current directory\n"
+            "  --model FILE   any GGUF made by `aftershock model distill`; otherwise the\n"
+            "                 model.file setting, $AFTERSHOCK_MODEL, the built-in model\n"
+            "                 beside the executable, then in the current directory\n"
             "  --show-facts   print the fact sheet (the model's prompt) and stop\n"
             "  --store        with --facts: also save them in the summaries table\n"
             "\n"
@@ -57,11 +58,15 @@ static void summarize_usage(FILE *out)
             "            event), 2 usage, 3 database unreachable\n");
 }
 
-/* The built-in model's path: $AFTERSHOCK_MODEL, then model/weights beside
- * the executable (or one level up, for build-san/), then the relative path
- * (whose absence the loader reports by name).  Returns buf or a literal. */
+/* The model without --model, in the nightly run's order: the model.file
+ * setting, $AFTERSHOCK_MODEL, then the built-in model beside the executable
+ * (or one level up, for build-san/), then the relative path (whose absence
+ * the loader reports by name).  Returns buf, a setting or a literal. */
 static const char *default_model_find(char *buf, size_t len)
 {
+    const char *set = config_get("model.file");
+    if (set && *set)
+        return set;
     const char *env = getenv("AFTERSHOCK_MODEL");
     if (env && *env)
         return env;

@@ -78,14 +78,42 @@ int sampler_sample(sampler *s, const float *logits)
 {
     if (s->p.temp <= 0)
         return sampler_argmax(logits, s->n);
-    int n = s->n;
-    for (int i = 0; i < n; i++)
-        s->cand[i] = (prob_id){logits[i], i};
-    /* Sorting the whole vocabulary costs ~1 ms at 150k tokens, small beside
-     * a forward pass; a partial selection would only matter for tiny models. */
-    qsort(s->cand, (size_t)n, sizeof *s->cand, prob_desc);
-    if (s->p.top_k > 0 && s->p.top_k < n)
-        n = s->p.top_k;
+    int n = s->n, k = s->p.top_k > 0 && s->p.top_k < n ? s->p.top_k : n;
+    if (k < n) {
+        /* Only the k largest can survive top-k, so sort just the logits at
+         * or above the k-th largest value (ties included): the first k of
+         * that sort are the first k of a sort of the whole vocabulary.  For
+         * the 1.5k-token summary model the full sort was a third of
+         * decoding. */
+        float top[64], thr;
+        if (k <= 64) {
+            int m = 0; /* top[0..m) descending */
+            for (int i = 0; i < n; i++) {
+                float v = logits[i];
+                if (m == k && !(v > top[k - 1]))
+                    continue;
+                int j = m < k ? m++ : k - 1;
+                while (j > 0 && top[j - 1] < v) {
+                    top[j] = top[j - 1];
+                    j--;
+                }
+                top[j] = v;
+            }
+            thr = top[k - 1];
+        } else {
+            thr = -INFINITY;
+        }
+        int c = 0;
+        for (int i = 0; i < n; i++)
+            if (logits[i] >= thr)
+                s->cand[c++] = (prob_id){logits[i], i};
+        qsort(s->cand, (size_t)c, sizeof *s->cand, prob_desc);
+    } else {
+        for (int i = 0; i < n; i++)
+            s->cand[i] = (prob_id){logits[i], i};
+        qsort(s->cand, (size_t)n, sizeof *s->cand, prob_desc);
+    }
+    n = k;
     float max = s->cand[0].p;
     double sum = 0;
     for (int i = 0; i < n; i++) {

@@ -215,6 +215,53 @@ static void test_sampler(void **st)
     sampler_free(s);
 }
 
+static const float *cmp_logits;
+
+/* descending logit, then ascending id: the sampler's order */
+static int by_logit_desc(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    if (cmp_logits[x] != cmp_logits[y])
+        return cmp_logits[x] < cmp_logits[y] ? 1 : -1;
+    return x - y;
+}
+
+/* Top-k by partial selection draws exactly what the full sort draws: the
+ * reference is the full-sort path (top_k 0) on the same row with every
+ * token outside the top k set to -inf (probability 0), same seed.  Logits
+ * are small integers, so ties straddle the k-th place. */
+static void test_sampler_topk_partial(void **st)
+{
+    (void)st;
+    enum { N = 997, K = 40 };
+    static float lg[N], masked[N];
+    static int idx[N];
+    uint64_t r = 12345;
+    for (int row = 0; row < 8; row++) {
+        for (int i = 0; i < N; i++) {
+            r = r * 6364136223846793005ull + 1442695040888963407ull;
+            lg[i] = (float)((r >> 33) % 23) * 0.5f - 5.0f;
+            idx[i] = i;
+        }
+        cmp_logits = lg;
+        qsort(idx, N, sizeof idx[0], by_logit_desc);
+        for (int i = 0; i < N; i++)
+            masked[i] = -INFINITY;
+        for (int i = 0; i < K; i++)
+            masked[idx[i]] = lg[idx[i]];
+        sampler_params pa = {.temp = 0.7f, .top_k = K, .top_p = 0.95f, .seed = (uint64_t)row};
+        sampler_params pb = pa;
+        pb.top_k = 0;
+        sampler *a, *b;
+        assert_int_equal(sampler_new(&a, N, &pa), AS_OK);
+        assert_int_equal(sampler_new(&b, N, &pb), AS_OK);
+        for (int d = 0; d < 300; d++)
+            assert_int_equal(sampler_sample(a, lg), sampler_sample(b, masked));
+        sampler_free(a);
+        sampler_free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +272,7 @@ int main(void)
         cmocka_unit_test(test_random_llama_q4_0),
         cmocka_unit_test(test_tiny_random_f16),
         cmocka_unit_test(test_sampler),
+        cmocka_unit_test(test_sampler_topk_partial),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
