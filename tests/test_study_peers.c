@@ -16,8 +16,9 @@
  *     the package we could read (only the vignette's code is).  So its
  *     market model and parametric tests were transcribed from its R source
  *     and run on its own rates with the vignette's settings; our ARs,
- *     alpha, beta and per-day t, Patell and BMP are compared with that
- *     (test_estudy2_covid_parametric).  The nonparametric tests are not.
+ *     alpha, beta and per-day t, Patell, BMP and generalized sign are
+ *     compared with that (test_estudy2_covid_parametric).  Its rank,
+ *     sign and Wilcoxon tests are not.
  *   Python eventstudy (LemaireJean-Baptiste) -- its README/docstring table
  *     (AAPL/SPY, 2007-01-09, -5..+5) is not reproduced by the package's own
  *     returns_GAFAM.csv (AR of day -5 is +0.054 there, -0.053 in the table;
@@ -184,6 +185,27 @@ static void test_estudy2_covid_parametric(void **state)
                 got = all->estimate[w];
             } else if (strcmp(name, "t_test") == 0) {
                 got = all->stat[w][ESTUDY_TEST_CSECT_T];
+            } else if (strcmp(name, "gsign") == 0) {
+                /* Cowan (1992) with estudy2's p_hat: the share of positive
+                 * estimation ARs pooled over all firms' days, where ours
+                 * averages each firm's share (they differ when firms have
+                 * different M: ZM, UBER). */
+                double npos = 0, nall = 0, pmean = 0;
+                int wpos = 0;
+                for (int i = 0; i < 7; i++) {
+                    npos += r.firm[i].pos_frac * r.firm[i].n_est;
+                    nall += r.firm[i].n_est;
+                    pmean += r.firm[i].pos_frac / 7;
+                    wpos += r.ar[(size_t)i * r.span + (w - r.span_start)] > 0;
+                }
+                double ph = npos / nall;
+                got = (wpos - 7 * ph) / sqrt(7 * ph * (1 - ph));
+                /* ours differs only through p_hat: |dz/dp| = sqrt(n/(pq))
+                 * + |1-2p| |w-np| / (2 pq sqrt(npq)), about 5.3 here
+                 * (n = 7, p near 0.5); 40 |dp| bounds it generously. */
+                double ours = all->stat[w][ESTUDY_TEST_GEN_SIGN];
+                if (fabs(ours - want) > 1e-12 + 40 * fabs(pmean - ph))
+                    fail_msg("%s: ours %.12g, estudy2 %.12g", what, ours, want);
             } else {
                 /* estudy2's convention rebuilt from our per-firm AR and
                  * sigma: sd with divisor M - 1, and the market's mean and
@@ -236,7 +258,7 @@ static void test_estudy2_covid_parametric(void **state)
         checked++;
     }
     csv_close(&cr);
-    assert_int_equal(checked, 7 * 3 + 7 * 5 + 5 * 4);
+    assert_int_equal(checked, 7 * 3 + 7 * 5 + 5 * 5);
     estudy_result_free(&r);
     estudy_panel_free(&panel);
 }
