@@ -1,6 +1,8 @@
 /*
- * test_study_peers.c -- the event-study engine against values published by
- * public event-study packages, on those packages' own input data (issue 3).
+ * test_study_peers.c -- the event-study engine against public event-study
+ * packages on their own example data (issue 3): values the package ships
+ * where it ships any, otherwise its code paths (transcribed into a harness,
+ * not committed) run on that data -- never values from our own code.
  *
  * Fixtures and their provenance: tests/fixtures/peers/PROVENANCE.md.
  *
