@@ -126,6 +126,25 @@ typedef struct row {
     double v, close;
 } row;
 
+/* A wide file's cells, line by line: vals[line * ncol + (j - 1)] is the
+ * cell of column j (colid[j] its series).  Eight bytes a cell instead of a
+ * 24-byte row: a 5,000-column file is millions of cells. */
+typedef struct wide_block {
+    int32_t *dates; /* (nlines) */
+    double *vals;   /* (nlines, ncol) */
+    int *colid;     /* (ncol + 1) series of column j, [0] unused */
+    int ncol;
+    size_t nlines, cap;
+} wide_block;
+
+static void wide_free(wide_block *w)
+{
+    free(w->dates);
+    free(w->vals);
+    free(w->colid);
+    memset(w, 0, sizeof *w);
+}
+
 static int cmp_i32(const void *a, const void *b)
 {
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -201,9 +220,9 @@ static void names_free(names *nm)
 }
 
 /*
- * Read prices/returns (and the factor file) into a temporary long list, then
- * lay the panel out.  One code path for long and wide: a wide file is read
- * as rows (date, column j, value).
+ * Read prices/returns (and the factor file) into temporary storage -- a long
+ * file as rows (date, ticker, value, close), a wide file as a block of cells
+ * per line -- then lay the panel out on the price file's calendar.
  */
 as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_returns,
                              int log_returns, const char *factors_path, int *nfactor_cols)
@@ -218,6 +237,7 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
     int *colid = NULL;
     double *closes = NULL;
     size_t nrows = 0, rcap = 0;
+    wide_block wide[2] = {{0}};
     int nfile_series = 0;
     as_err err = AS_OK;
 
@@ -300,6 +320,11 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
                 goto cleanup;
             }
         }
+        if (!longfmt) {
+            wide[file].colid = colid;
+            wide[file].ncol = nh - 1;
+            colid = NULL;
+        }
         while ((rc = csv_next(&cf)) == 1) {
             if ((int)cf.nfields != nh) {
                 err = as_fail(AS_ERR_PARSE, "'%s': line %d: %zu fields, the header has %d",
@@ -309,24 +334,49 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
             int32_t d;
             if ((err = parse_date(&d, cf.fields[0], &cf, "date")))
                 goto cleanup;
-            int jfrom = longfmt ? c_val : 1, jto = longfmt ? c_val : nh - 1;
-            for (int j = jfrom; j <= jto; j++) {
+            if (!longfmt) {
+                wide_block *w = &wide[file];
+                if (w->nlines == w->cap) {
+                    size_t nc = w->cap ? w->cap * 2 : 1024;
+                    int32_t *nd = realloc(w->dates, nc * sizeof *nd);
+                    if (nd)
+                        w->dates = nd;
+                    double *nv = nd ? realloc(w->vals, nc * (size_t)(nh - 1) * sizeof *nv) : NULL;
+                    if (!nv) {
+                        err = as_fail(AS_ERR_NOMEM, "'%s': no memory", path);
+                        goto cleanup;
+                    }
+                    w->vals = nv;
+                    w->cap = nc;
+                }
+                double *cell = w->vals + w->nlines * (size_t)(nh - 1);
+                for (int j = 1; j < nh; j++) {
+                    double *v = &cell[j - 1];
+                    if ((err = parse_num(v, cf.fields[j], &cf, cols.v[j])))
+                        goto cleanup;
+                    if (!is_returns && file == 0 && !isnan(*v) && !(*v > 0)) {
+                        err = as_fail(AS_ERR_PARSE, "'%s': line %d: field '%s': price %g is "
+                                      "not positive", path, cf.line, cols.v[j], *v);
+                        goto cleanup;
+                    }
+                }
+                w->dates[w->nlines++] = d;
+                continue;
+            }
+            {
+                int j = c_val;
                 row rw = {.date = d, .close = NAN};
                 if ((err = parse_num(&rw.v, cf.fields[j], &cf, cols.v[j])))
                     goto cleanup;
-                if (longfmt) {
-                    if (!cf.fields[c_tick][0]) {
-                        err = as_fail(AS_ERR_PARSE, "'%s': line %d: field 'ticker': empty",
-                                      path, cf.line);
-                        goto cleanup;
-                    }
-                    rw.ticker = names_intern(&tick, cf.fields[c_tick]);
-                    if (c_close >= 0 &&
-                        (err = parse_num(&rw.close, cf.fields[c_close], &cf, cols.v[c_close])))
-                        goto cleanup;
-                } else {
-                    rw.ticker = colid[j];
+                if (!cf.fields[c_tick][0]) {
+                    err = as_fail(AS_ERR_PARSE, "'%s': line %d: field 'ticker': empty",
+                                  path, cf.line);
+                    goto cleanup;
                 }
+                rw.ticker = names_intern(&tick, cf.fields[c_tick]);
+                if (c_close >= 0 &&
+                    (err = parse_num(&rw.close, cf.fields[c_close], &cf, cols.v[c_close])))
+                    goto cleanup;
                 if (rw.ticker < 0) {
                     err = as_fail(AS_ERR_NOMEM, "'%s': no memory", path);
                     goto cleanup;
@@ -360,13 +410,13 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
         else
             *nfactor_cols = tick.n - nfile_series;
     }
-    if (nfile_series == 0 || nrows == 0) {
+    if (nfile_series == 0 || nrows + wide[0].nlines + wide[1].nlines == 0) {
         err = as_fail(AS_ERR_PARSE, "'%s': no data rows", prices_path);
         goto cleanup;
     }
     /* The calendar is the price file's dates; factor rows elsewhere drop. */
     size_t nd = 0;
-    dates = malloc(nrows * sizeof *dates);
+    dates = malloc((nrows + wide[0].nlines + 1) * sizeof *dates);
     if (!dates) {
         err = as_fail(AS_ERR_NOMEM, "'%s': no memory", prices_path);
         goto cleanup;
@@ -376,6 +426,8 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
     for (size_t i = 0; i < nrows; i++)
         if (rows[i].ticker < nfile_series && (nd == 0 || dates[nd - 1] != rows[i].date))
             dates[nd++] = rows[i].date;
+    for (size_t i = 0; i < wide[0].nlines; i++)
+        dates[nd++] = wide[0].dates[i];
     qsort(dates, nd, sizeof *dates, cmp_i32);
     size_t u = 0;
     for (size_t i = 0; i < nd; i++)
@@ -422,6 +474,29 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
         if (closes)
             closes[k] = rows[i].close;
     }
+    for (int fi = 0; fi < 2; fi++) {
+        const wide_block *w = &wide[fi];
+        for (size_t i = 0; i < w->nlines; i++) {
+            t = estudy_panel_date_index(out, w->dates[i]);
+            if (t < 0)
+                continue;
+            const double *cell = w->vals + i * (size_t)w->ncol;
+            for (int c = 0; c < w->ncol; c++) {
+                int sid = w->colid[c + 1];
+                size_t k = (size_t)sid * out->ndates + t;
+                int is_factor = sid >= nfile_series;
+                double *dst = is_returns || is_factor ? out->ret : out->price;
+                if (!isnan(dst[k])) {
+                    char d[11];
+                    estudy_date_format(d, w->dates[i]);
+                    err = as_fail(AS_ERR_PARSE, "'%s': series '%s': date %s appears twice",
+                                  fi ? factors_path : prices_path, out->names[sid], d);
+                    goto cleanup;
+                }
+                dst[k] = cell[c];
+            }
+        }
+    }
     if (!is_returns) {
         /* Only the price file's series are prices; factor columns are
          * already returns and stay as loaded. */
@@ -437,6 +512,8 @@ cleanup:
     if (cf_open)
         csv_close(&cf);
     free(rows);
+    wide_free(&wide[0]);
+    wide_free(&wide[1]);
     free(dates);
     free(colid);
     free(closes);

@@ -423,14 +423,16 @@ static as_err batch_run(const run *R, batch *b, const int *list, int n, int t0,
     for (int i = 0; i < n; i++) {
         const double *y = P->ret + (size_t)R->events[list[i]].firm * P->ndates + s0;
         estudy_firm *f = &R->r->firm[list[i]];
-        f->n_est_missing = f->n_est_zero = 0;
+        int miss = 0, zero = 0, gap = 0;
         for (int k = 0; k < b->L1; k++) {
-            f->n_est_missing += isnan(y[k]);
-            f->n_est_zero += y[k] == 0.0;
+            int m = isnan(y[k]);
+            miss += m;
+            zero += y[k] == 0.0;
+            gap |= m & b->xmask[k];
         }
-        int full = 1;
-        for (int k = 0; k < b->L1 && full; k++)
-            full = !b->xmask[k] || !isnan(y[k]);
+        f->n_est_missing = miss;
+        f->n_est_zero = zero;
+        int full = !gap;
         if (full)
             complete[nc++] = list[i];
         else
