@@ -27,6 +27,10 @@ int cli_finish(int code);
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *opt, const char *s, double *out);
 
+/* "aftershock ARGS..." as typed (argv after the program name), for the
+ * Method sheet and the runs log; heap, caller frees; NULL when out of memory. */
+char *cli_command_line(int argc, char **argv);
+
 /* The announcement lexicon's folder: opt, $AFTERSHOCK_LEXICON,
  * ./data/lexicon, or data/lexicon beside (or above, for build-san/) the
  * binary; buf (len bytes) may hold the answer.  Defined in cmd_events.c. */

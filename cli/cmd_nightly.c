@@ -59,20 +59,6 @@ static void on_step(void *arg, const char *step, const char *what, const char *d
         as_note("nightly: %-10s %s", step, what);
 }
 
-static char *command_line(int argc, char **argv)
-{
-    char *s = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&s, &len);
-    if (!m)
-        return NULL;
-    fputs("aftershock", m);
-    for (int i = 0; i < argc; i++)
-        fprintf(m, " %s", argv[i]);
-    fclose(m);
-    return s;
-}
-
 int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -108,7 +94,7 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     PGconn *db;
     if ((e = db_connect(&db, ctx->db_opt, 0)))
         return as_error_last(e);
-    char *cl = command_line(argc, argv);
+    char *cl = cli_command_line(argc, argv);
     o.command_line = cl;
     char lex[PATH_MAX + 32];
     o.lexicon_dir = cli_lexicon_dir(NULL, lex, sizeof lex);

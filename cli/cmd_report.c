@@ -41,21 +41,6 @@ static void report_usage(FILE *out)
             "3 database unreachable.\n");
 }
 
-/* "aftershock report --event ..." for the Method sheet; heap, caller frees. */
-static char *command_line(int argc, char **argv)
-{
-    char *s = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&s, &len);
-    if (!m)
-        return NULL;
-    fputs("aftershock", m);
-    for (int i = 0; i < argc; i++)
-        fprintf(m, " %s", argv[i]);
-    fclose(m);
-    return s;
-}
-
 int cmd_report(cli_ctx *ctx, int argc, char **argv)
 {
     if (cli_wants_help(argc, argv)) {
@@ -106,7 +91,7 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
     PGconn *db;
     if ((e = db_connect(&db, ctx->db_opt, 0)))
         return as_error_last(e);
-    char *cl = command_line(argc, argv);
+    char *cl = cli_command_line(argc, argv);
     o.command_line = cl;
     struct report_data d;
     e = report_data_load(&d, db, &o);

@@ -133,6 +133,20 @@ int cli_finish(int code)
     return code;
 }
 
+char *cli_command_line(int argc, char **argv)
+{
+    char *s = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&s, &len);
+    if (!m)
+        return NULL;
+    fputs("aftershock", m);
+    for (int i = 0; i < argc; i++)
+        fprintf(m, " %s", argv[i]);
+    fclose(m);
+    return s;
+}
+
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out)
 {
     char *end;
