@@ -75,9 +75,11 @@ BENCH_BIN:= $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 LIB      := $(BUILD)/libaftershock.a
 BIN      := $(if $(filter 1,$(SAN)),$(BUILD)/aftershock,aftershock)
 
-# No bare .SECONDARY: here: it makes every target "secondary", and make then
-# never builds a missing one whose sources are older -- a clean clone would
-# build nothing.
+# The test support objects are prerequisites of a pattern rule, so make
+# would delete them as intermediates after each link; keep them.  Never a
+# bare .SECONDARY: it makes every target secondary, and a clean clone then
+# builds nothing.
+.SECONDARY: $(SUP_OBJ)
 .PHONY: all deps demo test tests check bench clean model
 all: $(BIN) $(CUDA_SO)
 

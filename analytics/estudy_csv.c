@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,17 +41,72 @@ static as_err parse_date(int32_t *out, const char *f, const struct csv_reader *c
                    "(YYYY-MM-DD)", cf->name, cf->line, col, f);
 }
 
+/*
+ * Clinger's (1990) exact fast path: a plain decimal whose digits fit an
+ * integer m <= 2^53 and whose power of ten |e| <= 22 is exactly m * 10^e
+ * or m / 10^-e in one correctly rounded operation, which is what strtod
+ * returns.  Anything else (more digits, hex, inf, junk) returns 0 and
+ * takes strtod.  Study inputs are millions of such cells.
+ */
+static int parse_fast(double *out, const char *p)
+{
+    static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    uint64_t m = 0;
+    int e = 0, any = 0;
+    for (; *p >= '0' && *p <= '9'; p++, any = 1) {
+        if (m >= (1ULL << 53) / 10)
+            return 0;
+        m = m * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++, any = 1, e--) {
+            if (m >= (1ULL << 53) / 10)
+                return 0;
+            m = m * 10 + (uint64_t)(*p - '0');
+        }
+    if (!any)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        int es = *p == '-' ? -1 : 1, x = 0;
+        if (*p == '-' || *p == '+')
+            p++;
+        if (!(*p >= '0' && *p <= '9'))
+            return 0;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (x < 1000)
+                x = x * 10 + (*p - '0');
+        e += es * x;
+    }
+    while (*p == ' ')
+        p++;
+    if (*p || e < -22 || e > 22)
+        return 0;
+    double v = e < 0 ? (double)m / p10[-e] : (double)m * p10[e];
+    *out = neg ? -v : v;
+    return 1;
+}
+
 /* Empty, NA, NaN, null -> NAN (missing); otherwise a finite number. */
 static as_err parse_num(double *out, const char *f, const struct csv_reader *cf,
                         const char *col)
 {
     while (*f == ' ')
         f++;
-    if (!*f || field_is(f, "NA") || field_is(f, "NaN") || field_is(f, "null") ||
-        field_is(f, ".")) {
+    /* The missing-value spellings all start with a letter or are "." */
+    if (!*f || ((*f >= 'A' || *f == '.') &&
+                (field_is(f, "NA") || field_is(f, "NaN") || field_is(f, "null") ||
+                 field_is(f, ".")))) {
         *out = NAN;
         return AS_OK;
     }
+    if (parse_fast(out, f))
+        return AS_OK;
     char *end;
     errno = 0;
     double v = strtod(f, &end);
@@ -76,16 +132,32 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Interned names: v[i] is name i; slot is an open-addressing hash of the
+ * indexes (-1 empty), so a 5,000-column header or a long file's ticker
+ * column costs one probe per name, not a scan of all names so far. */
 typedef struct names {
     char **v;
     int n, cap;
+    int *slot;  /* (nslot) name index or -1; nslot a power of two >= 2 cap */
+    int nslot;
 } names;
+
+static unsigned names_hash(const char *f)
+{
+    unsigned h = 2166136261u; /* FNV-1a */
+    for (; *f; f++)
+        h = (h ^ (unsigned char)*f) * 16777619u;
+    return h;
+}
 
 static int names_intern(names *nm, const char *f)
 {
-    for (int i = nm->n - 1; i >= 0; i--)
-        if (strcmp(nm->v[i], f) == 0)
-            return i;
+    unsigned mask = (unsigned)nm->nslot - 1, h = names_hash(f);
+    if (nm->nslot) {
+        for (unsigned i = h & mask; nm->slot[i] >= 0; i = (i + 1) & mask)
+            if (strcmp(nm->v[nm->slot[i]], f) == 0)
+                return nm->slot[i];
+    }
     if (nm->n == nm->cap) {
         int nc = nm->cap ? nm->cap * 2 : 64;
         char **nv = realloc(nm->v, (size_t)nc * sizeof *nv);
@@ -93,9 +165,30 @@ static int names_intern(names *nm, const char *f)
             return -1;
         nm->v = nv;
         nm->cap = nc;
+        int *ns = malloc(2 * (size_t)nc * sizeof *ns);
+        if (!ns)
+            return -1;
+        free(nm->slot);
+        nm->slot = ns;
+        nm->nslot = 2 * nc;
+        mask = (unsigned)nm->nslot - 1;
+        for (int i = 0; i < nm->nslot; i++)
+            ns[i] = -1;
+        for (int k = 0; k < nm->n; k++) {
+            unsigned i = names_hash(nm->v[k]) & mask;
+            while (ns[i] >= 0)
+                i = (i + 1) & mask;
+            ns[i] = k;
+        }
     }
     nm->v[nm->n] = strdup(f);
-    return nm->v[nm->n] ? nm->n++ : -1;
+    if (!nm->v[nm->n])
+        return -1;
+    unsigned i = h & mask;
+    while (nm->slot[i] >= 0)
+        i = (i + 1) & mask;
+    nm->slot[i] = nm->n;
+    return nm->n++;
 }
 
 static void names_free(names *nm)
@@ -103,6 +196,7 @@ static void names_free(names *nm)
     for (int i = 0; i < nm->n; i++)
         free(nm->v[i]);
     free(nm->v);
+    free(nm->slot);
     memset(nm, 0, sizeof *nm);
 }
 
@@ -492,6 +586,7 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
     *sectors = sec.v;
     *nsectors = sec.n;
     ev = NULL;
+    free(sec.slot);
     memset(&sec, 0, sizeof sec);
 
 cleanup:

@@ -28,6 +28,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Scratch for one batch, carved from one allocation (see batch_alloc). */
 typedef struct batch {
@@ -452,6 +453,25 @@ static as_err batch_run(const run *R, batch *b, const int *list, int n, int t0,
     return AS_OK;
 }
 
+/*
+ * Heap block for a result array, freed with free().  Arrays past a few MB
+ * are 2 MB aligned and marked for transparent huge pages: a 250,000
+ * firm-event result is 120 MB written once, and 4 KB page faults on it
+ * were a tenth of the run.  Only a hint: where the kernel declines, the
+ * memory is the same.
+ */
+static void *result_alloc(size_t bytes)
+{
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 2 * huge)
+        return malloc(bytes ? bytes : 1);
+    size_t len = (bytes + huge - 1) / huge * huge;
+    void *p = aligned_alloc(huge, len);
+    if (p)
+        madvise(p, len, MADV_HUGEPAGE);
+    return p;
+}
+
 void estudy_result_free(estudy_result *r)
 {
     free(r->firm);
@@ -574,8 +594,8 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
 
     r->firm = calloc(ne, sizeof *r->firm);
     r->coef = malloc(ne * (size_t)(p ? p : 1) * sizeof *r->coef);
-    r->ar = malloc(2 * ns * sizeof *r->ar);
-    r->car = malloc(7 * nw * sizeof *r->car);
+    r->ar = result_alloc(2 * ns * sizeof *r->ar);
+    r->car = result_alloc(7 * nw * sizeof *r->car);
     order = malloc(ne * sizeof *order);
     iwork = malloc((2 * ne + (size_t)L1) * sizeof *iwork);
     R.acc.L1 = L1;

@@ -411,6 +411,11 @@ as_err study_run_db(study_db_run *out, PGconn *db, const study_db_opts *o)
                       o->event_date);
         goto cleanup;
     }
+    /* The path stops where the data does: for the latest session (the
+     * nightly run's usual day 0) the days after it do not exist yet, and a
+     * path into them would leave every firm outside the data. */
+    if (cfg.path_end > out->panel.ndates - 1 - t0)
+        cfg.path_end = out->panel.ndates - 1 - t0;
 
     shares = malloc((size_t)f.n * sizeof *shares);
     count = malloc((size_t)f.n * sizeof *count);

@@ -27,6 +27,16 @@ int cli_finish(int code);
 int cli_parse_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_parse_double(const char *opt, const char *s, double *out);
 
+/* The announcement lexicon's folder: opt, $AFTERSHOCK_LEXICON,
+ * ./data/lexicon, or data/lexicon beside (or above, for build-san/) the
+ * binary; buf (len bytes) may hold the answer.  Defined in cmd_events.c. */
+const char *cli_lexicon_dir(const char *opt, char *buf, size_t len);
+
+/* rel (a path inside the source tree, e.g. the built-in model) as found
+ * from the working directory, else beside the binary, else one level up
+ * (build-san/): buf, or NULL when none is readable. */
+const char *cli_source_file(const char *rel, char *buf, size_t len);
+
 /* Subcommands (one file each in cli/). */
 int cmd_help(cli_ctx *ctx, int argc, char **argv);
 int cmd_db(cli_ctx *ctx, int argc, char **argv);

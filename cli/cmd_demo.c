@@ -1,17 +1,22 @@
 /*
- * cmd_demo.c -- `aftershock demo`: the bundled DeepSeek-weeks data loaded
- * through the same ingest code a nightly job uses against live providers
- * (file:// URLs instead of https://), into the database aftershock resolves
- * (the embedded cluster unless told otherwise).
+ * cmd_demo.c -- `aftershock demo`: the nightly run (reports/nightly.c) for
+ * Monday 2025-01-27 on the bundled DeepSeek-weeks data, read through the
+ * same ingest code a nightly job uses against live providers (file:// URLs
+ * instead of https://), into the database aftershock resolves (the
+ * embedded cluster unless told otherwise), delivered to the outbox whatever
+ * SMTP is configured.  Prints one line per step, what the database holds,
+ * and the workbook's path last.
  *
  * The data folder: --data DIR, else $AFTERSHOCK_DATA, else data/ beside the
- * executable, else ./data.  Running it twice changes nothing the second time.
+ * executable, else ./data.  Running it twice changes nothing the second
+ * time: every step of the date is done and is not redone.
  */
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/db.h"
 #include "common/msg.h"
-#include "ingest/ingest.h"
-#include "ingest/reference.h"
+#include "reports/mail.h"
+#include "reports/nightly.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -22,14 +27,27 @@
 
 #include "common/csv.h"
 
+/* The same default as cli/main.c; the build may pass -DAS_VERSION. */
+#ifndef AS_VERSION
+#define AS_VERSION "0.1.0"
+#endif
+
+#define DEMO_DATE "2025-01-27"
+/* Calendar days of prices before the date: the whole bundled series
+ * (from 2023-01-03), more than the estimation window needs. */
+#define DEMO_LOOKBACK_DAYS 800
+
 static void demo_usage(FILE *out)
 {
     fprintf(out,
             "usage: aftershock demo [--data DIR]\n"
             "\n"
-            "Loads the bundled real data for the DeepSeek weeks (prices 2023-01-03..2025-06-30\n"
-            "for 21 tickers and the S&P 500, security metadata, shares outstanding, 26 news\n"
-            "items) through the regular ingest code, then prints what the database holds.\n"
+            "The nightly run (`aftershock nightly -h`) for " DEMO_DATE " on the bundled real\n"
+            "data for the DeepSeek weeks (prices 2023-01-03..2025-06-30 for 21 tickers and\n"
+            "the S&P 500, security metadata, shares outstanding, 26 news items): ingest,\n"
+            "detect events, study, summarize, report, and delivery to the outbox\n"
+            "(report.outbox) whatever smtp.url says.  Prints each step, what the database\n"
+            "holds, and the workbook's path.  A second run finds every step done.\n"
             "\n"
             "  --data DIR   the data folder (default: data/ beside the executable)\n");
 }
@@ -114,96 +132,68 @@ static as_err tickers_read(const char *path, char ***out, size_t *n)
     return AS_OK;
 }
 
-static void progress_cb(void *arg, size_t done, size_t total, long long rows)
+/* One line per step on stdout: the demo's output is the run itself. */
+static void demo_step(void *arg, const char *step, const char *what, const char *detail)
 {
-    as_progress("%s %zu/%zu, %lld rows", (const char *)arg, done, total, rows);
+    (void)arg;
+    if (strcmp(what, "start") == 0 || strcmp(what, "failed") == 0)
+        return; /* the error is printed once, by the caller */
+    printf("%-10s %s%s%s\n", step, what, detail && detail[0] ? ": " : "", detail ? detail : "");
+    fflush(stdout);
 }
 
-/* Print one report's failures; returns how many targets failed. */
-static size_t report_print(const struct ingest_report *rep, long long *rows)
+/* The nightly run on the bundled data. */
+static as_err demo_run(PGconn *db, const char *dir, struct nightly_result *r)
 {
-    long long ins = 0, upd = 0, same = 0;
-    for (size_t i = 0; i < rep->ntargets; i++) {
-        const struct ingest_target *t = &rep->targets[i];
-        if (t->err) {
-            as_error("%s %s %s: %s", rep->kind, rep->source, t->target, t->error ? t->error : as_strerror(t->err));
-            continue;
-        }
-        if (t->warning)
-            as_warn("%s %s %s: %s", rep->kind, rep->source, t->target, t->warning);
-        ins += t->inserted;
-        upd += t->updated;
-        same += t->unchanged;
-    }
-    as_progress_end();
-    printf("%-7s %-8s %3zu targets: %lld new, %lld changed, %lld unchanged rows\n", rep->kind,
-           rep->source, rep->ntargets, ins, upd, same);
-    *rows += ins + upd + same;
-    return rep->nfailed;
-}
-
-static as_err demo_load(PGconn *db, const char *dir, size_t *failed)
-{
-    char path[PATH_MAX + 64], tmpl[PATH_MAX + 64], rss[PATH_MAX + 64], json[PATH_MAX + 64];
-    long long changed, rows = 0;
-    as_err e;
-    *failed = 0;
-
-    snprintf(path, sizeof path, "%s/securities.csv", dir);
-    if ((e = reference_load_securities(db, path, &changed)))
-        return e;
-    printf("securities: %lld rows changed\n", changed);
-    snprintf(path, sizeof path, "%s/shares_outstanding.csv", dir);
-    if ((e = reference_load_shares(db, path, &changed)))
-        return e;
-    printf("shares outstanding: %lld rows changed\n", changed);
-
+    char path[PATH_MAX + 64], sec[PATH_MAX + 64], shares[PATH_MAX + 64], url[PATH_MAX + 64],
+        feeds[2 * PATH_MAX + 128], lex[PATH_MAX + 32];
     char **tickers;
     size_t n;
-    snprintf(path, sizeof path, "%s/securities.csv", dir);
-    if ((e = tickers_read(path, &tickers, &n)))
+    snprintf(sec, sizeof sec, "%s/securities.csv", dir);
+    as_err e = tickers_read(sec, &tickers, &n);
+    if (e)
         return e;
-    struct ingest_prices_opts po = {0};
-    po.source = PRICE_SRC_CSV;
-    po.tickers = (const char *const *)tickers;
-    po.ntickers = n;
-    snprintf(tmpl, sizeof tmpl, "file://%s/prices/{ticker}.csv", dir);
-    po.url_template = tmpl;
-    po.http = http_opts_default();
-    po.progress = progress_cb;
-    po.progress_arg = "prices";
-    struct ingest_report rep = {0};
-    e = ingest_prices(db, &po, &rep);
-    *failed += report_print(&rep, &rows);
-    ingest_report_free(&rep);
+    char *list = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&list, &len);
+    for (size_t i = 0; m && i < n; i++)
+        fprintf(m, "%s%s", i ? " " : "", tickers[i]);
+    if (m)
+        fclose(m);
     for (size_t i = 0; i < n; i++)
         free(tickers[i]);
     free(tickers);
-    if (e && e != AS_ERR_SOURCE)
+    if (!list)
+        return as_fail(AS_ERR_NOMEM, "out of memory");
+    snprintf(shares, sizeof shares, "%s/shares_outstanding.csv", dir);
+    snprintf(url, sizeof url, "file://%s/prices/{ticker}.csv", dir);
+    snprintf(feeds, sizeof feeds,
+             "rss file://%s/news/deepseek-2025-01.rss, newsapi file://%s/news/deepseek-2025-01.json",
+             dir, dir);
+    snprintf(path, sizeof path, "%s/lexicon", dir);
+    struct mail_opts mail;
+    if ((e = mail_opts_from_config(&mail))) {
+        free(list);
         return e;
-
-    snprintf(rss, sizeof rss, "file://%s/news/deepseek-2025-01.rss", dir);
-    snprintf(json, sizeof json, "file://%s/news/deepseek-2025-01.json", dir);
-    struct {
-        enum news_source src;
-        const char *url;
-    } feeds[] = {{NEWS_SRC_RSS, rss}, {NEWS_SRC_NEWSAPI, json}};
-    for (size_t i = 0; i < 2; i++) {
-        struct ingest_news_opts no = {0};
-        no.source = feeds[i].src;
-        no.urls = &feeds[i].url;
-        no.nurls = 1;
-        no.http = http_opts_default();
-        no.progress = progress_cb;
-        no.progress_arg = "news";
-        struct ingest_report nrep = {0};
-        as_err ne = ingest_news(db, &no, &nrep);
-        *failed += report_print(&nrep, &rows);
-        ingest_report_free(&nrep);
-        if (ne && ne != AS_ERR_SOURCE)
-            return ne;
     }
-    return AS_OK;
+    mail.smtp_url = ""; /* the demo never mails anyone */
+    struct nightly_opts o = {
+        .date = DEMO_DATE, .tickers = list, .price_source = "csv", .price_url = url,
+        .news_feeds = feeds, .securities_file = sec, .shares_file = shares,
+        .lookback_days = DEMO_LOOKBACK_DAYS, .mail = &mail,
+        .lexicon_dir = access(path, R_OK) == 0 ? path : cli_lexicon_dir(NULL, lex, sizeof lex),
+        .command_line = "aftershock demo", .version = AS_VERSION, .progress = demo_step,
+    };
+    char model[PATH_MAX + 64];
+    /* model.file, else $AFTERSHOCK_MODEL as `summarize` takes it, else the
+     * built-in model found from here or beside the binary. */
+    const char *env = getenv("AFTERSHOCK_MODEL");
+    if (!config_get("model.file")[0])
+        o.model_path = env && env[0] ? env
+                                     : cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
+    e = nightly_run(db, &o, r);
+    free(list);
+    return e;
 }
 
 /* What the database now holds, as an analyst would check it. */
@@ -252,21 +242,20 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     char dir[PATH_MAX];
     if (data_dir_find(dir, sizeof dir, data_opt) != 0)
         return AS_EXIT_USAGE;
-    PGconn *db;
-    as_err e = db_connect(&db, ctx->db_opt, 0);
+    as_err e = config_load(ctx->config_path);
     if (e)
         return as_error_last(e);
-    as_note("loading %s into the database (%s)", dir, db_origin());
-    size_t failed = 0;
-    e = demo_load(db, dir, &failed);
+    PGconn *db;
+    if ((e = db_connect(&db, ctx->db_opt, 0)))
+        return as_error_last(e);
+    as_note("nightly run for " DEMO_DATE " on %s into the database (%s)", dir, db_origin());
+    struct nightly_result r;
+    e = demo_run(db, dir, &r);
     if (!e)
         e = demo_show(db);
     db_close(db);
     if (e)
         return as_error_last(e);
-    if (failed) {
-        as_error("%zu source%s failed to load", failed, failed == 1 ? "" : "s");
-        return AS_EXIT_SOURCE;
-    }
-    return AS_EXIT_OK;
+    printf("workbook: %s\n", r.workbook);
+    return cli_finish(AS_EXIT_OK);
 }

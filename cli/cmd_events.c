@@ -48,7 +48,7 @@ static void events_usage(FILE *out)
 
 /* The lexicon directory: --lexicon, $AFTERSHOCK_LEXICON, ./data/lexicon, or
  * data/lexicon next to (or one level above, for build-san/) the binary. */
-static const char *lexicon_dir_find(const char *opt, char *buf, size_t len)
+const char *cli_lexicon_dir(const char *opt, char *buf, size_t len)
 {
     if (opt)
         return opt;
@@ -147,7 +147,7 @@ static int events_detect_run(cli_ctx *ctx, int argc, char **argv)
         return AS_EXIT_USAGE;
     }
     char buf[PATH_MAX + 32];
-    const char *dir = lexicon_dir_find(lexicon_opt, buf, sizeof buf);
+    const char *dir = cli_lexicon_dir(lexicon_opt, buf, sizeof buf);
     lexicon *lex;
     as_err e = lexicon_load(&lex, dir);
     if (e)

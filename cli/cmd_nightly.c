@@ -1,7 +1,8 @@
 /*
- * cmd_nightly.c -- `aftershock nightly [--date D]`: ingest, report and
- * distribute one trading day (reports/nightly.c), one step per line on
- * stderr, the workbook's path on stdout.
+ * cmd_nightly.c -- `aftershock nightly [--date D]`: ingest, detect events,
+ * study, summarize, report and distribute one trading day
+ * (reports/nightly.c), one step per line on stderr, the workbook's path on
+ * stdout.
  */
 #include "analytics/calendar.h"
 #include "cli/cli.h"
@@ -11,6 +12,7 @@
 #include "reports/nightly.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +30,17 @@ static void nightly_usage(FILE *out)
             "The nightly run for one trading day (default: the last weekday in New York):\n"
             "  1 ingest      securities.file, securities.shares_file, prices of\n"
             "                ingest.tickers and study.market, ingest.news_feeds\n"
-            "  2 report      the event study and the workbook report.dir/aftershock-D.xlsx\n"
-            "  3 distribute  to smtp.to by smtp.url, else into report.outbox\n"
-            "Every step is logged in the runs table (see `aftershock sql \"SELECT * FROM\n"
+            "  2 detect      score the week's news, cluster it into events\n"
+            "  3 study       event study of every stock (study.*), stored in studies\n"
+            "  4 summarize   one paragraph per stock into summaries: model.file (default\n"
+            "                " NIGHTLY_MODEL_DEFAULT "),\n"
+            "                the narrator when that file is absent (flagged)\n"
+            "  5 report      the workbook report.dir/aftershock-D.xlsx from what 3-4 stored\n"
+            "  6 distribute  to smtp.to by smtp.url, else into report.outbox\n"
+            "Every step is logged in the runs table (`aftershock sql \"SELECT * FROM\n"
             "v_runs\"`).  A finished date is not redone; a failed or interrupted run\n"
-            "resumes at the step that did not finish.  One run at a time.\n"
-            "Not in the pipeline yet: event detection and the summary model (their\n"
-            "library APIs are not in the tree); the workbook says what it used instead.\n"
+            "resumes at the step that did not finish.  One run at a time.  A date without\n"
+            "a session of study.market skips steps 3-6.\n"
             "\n"
             "cron:    15 22 * * 1-5  aftershock -q nightly\n"
             "\n"
@@ -104,6 +110,16 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
         return as_error_last(e);
     char *cl = command_line(argc, argv);
     o.command_line = cl;
+    char lex[PATH_MAX + 32];
+    o.lexicon_dir = cli_lexicon_dir(NULL, lex, sizeof lex);
+    /* model.file, else $AFTERSHOCK_MODEL as `summarize` takes it, else the
+     * built-in model found from here or beside the binary (a cron job's
+     * working directory is not the tree). */
+    char model[PATH_MAX + 64];
+    const char *env = getenv("AFTERSHOCK_MODEL");
+    if (!config_get("model.file")[0])
+        o.model_path = env && env[0] ? env
+                                     : cli_source_file(NIGHTLY_MODEL_DEFAULT, model, sizeof model);
     struct nightly_result r;
     e = nightly_run(db, &o, &r);
     db_close(db);

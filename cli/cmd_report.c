@@ -25,19 +25,20 @@
 static void report_usage(FILE *out)
 {
     fprintf(out,
-            "usage: aftershock report --event YYYY-MM-DD [-o FILE.xlsx] [--market TICKER]\n"
-            "                         [--window A:B ...] [--estimation A:B]\n"
+            "usage: aftershock report --event YYYY-MM-DD [-o FILE.xlsx]\n"
             "\n"
             "Writes the event workbook: Summary, Events, Impact, Groups, Charts, Data and\n"
-            "Method sheets, for the event on trading day YYYY-MM-DD.  The event study runs\n"
-            "on the prices in the database (securities of kind 'stock' against the\n"
-            "market proxy).  The file is written under a temporary name and renamed.\n"
+            "Method sheets, for the event on trading day YYYY-MM-DD, from what the\n"
+            "database stores: the study (`aftershock study --event D`), the detected\n"
+            "events (`aftershock events detect`) and the summaries (`aftershock summarize\n"
+            "--event D`); `aftershock nightly --date D` runs all of them.  The file is\n"
+            "written under a temporary name and renamed.\n"
             "\n"
             "  --event D        day 0 of the event (a trading day of the market proxy)\n"
             "  -o FILE          output (default: report.dir/aftershock-D.xlsx)\n"
-            "  --market T       market proxy (default: study.market)\n"
-            "  --window A:B     event window, repeatable (default: study.windows)\n"
-            "  --estimation A:B estimation window (default: study.estimation)\n");
+            "\n"
+            "exit codes: 0 ok, 1 failure (no stored study for D), 2 usage,\n"
+            "3 database unreachable.\n");
 }
 
 /* "aftershock report --event ..." for the Method sheet; heap, caller frees. */
@@ -64,14 +65,10 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
     static const struct option longopts[] = {
         {"event", required_argument, NULL, 'e'},
         {"output", required_argument, NULL, 'o'},
-        {"market", required_argument, NULL, 'm'},
-        {"window", required_argument, NULL, 'w'},
-        {"estimation", required_argument, NULL, 's'},
         {NULL, 0, NULL, 0},
     };
     struct report_opts o = {.version = AS_VERSION};
     const char *path = NULL;
-    char windows[512] = "";
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
@@ -81,18 +78,6 @@ int cmd_report(cli_ctx *ctx, int argc, char **argv)
             break;
         case 'o':
             path = optarg;
-            break;
-        case 'm':
-            o.market = optarg;
-            break;
-        case 'w': {
-            size_t l = strlen(windows);
-            snprintf(windows + l, sizeof windows - l, "%s%s", l ? " " : "", optarg);
-            o.windows = windows;
-            break;
-        }
-        case 's':
-            o.estimation = optarg;
             break;
         default:
             report_usage(stderr);

@@ -12,8 +12,11 @@
 #include "common/msg.h"
 
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef AS_VERSION
 #define AS_VERSION "0.1.0"
@@ -35,8 +38,8 @@ static const struct command commands[] = {
     {"summarize", cmd_summarize, "guarded per-stock summaries of an event (distilled model)"},
     {"report", cmd_report, "write the event workbook (Excel) for a trading day"},
     {"sql", cmd_sql, "run a read-only query as the analyst role: table, CSV, JSON or Excel"},
-    {"nightly", cmd_nightly, "the nightly run: ingest, report, distribute one trading day"},
-    {"demo", cmd_demo, "load the bundled DeepSeek-weeks data (and study it)"},
+    {"nightly", cmd_nightly, "ingest, detect, study, summarize, report, distribute one trading day"},
+    {"demo", cmd_demo, "the nightly run for 2025-01-27 on the bundled DeepSeek-weeks data"},
     {"config", cmd_config, "print the effective settings (secrets masked)"},
     {"help", cmd_help, "this list, or `aftershock help CMD`"},
 };
@@ -98,6 +101,27 @@ int cli_wants_help(int argc, char **argv)
             return 1;
     }
     return 0;
+}
+
+const char *cli_source_file(const char *rel, char *buf, size_t len)
+{
+    if (access(rel, R_OK) == 0) {
+        snprintf(buf, len, "%s", rel);
+        return buf;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    const char *dir = dirname(exe);
+    static const char *const up[] = {"", "../"};
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(buf, len, "%s/%s%s", dir, up[i], rel);
+        if (access(buf, R_OK) == 0)
+            return buf;
+    }
+    return NULL;
 }
 
 int cli_finish(int code)

@@ -14,7 +14,9 @@
  * inserted, unchanged = existing - updated.  (The `RETURNING xmax = 0`
  * trick is undocumented and PostgreSQL refuses it on partitioned tables.)
  *
- * Prices are staged with binary COPY (see prices_stage); splits, dividends
+ * Prices whose tickers have nothing stored in the batch's date range skip
+ * all that: one binary COPY straight into prices (prices_any_stored).
+ * Otherwise prices are staged with binary COPY (see prices_copy); splits, dividends
  * and news with text COPY, numbers written with fixed decimals from the
  * already-rounded doubles.
  */
@@ -181,16 +183,15 @@ static void bin_f8(struct binbuf *b, double v)
     bin_u(b, bits, 8);
 }
 
-static as_err prices_stage(PGconn *db, const struct price_set *s)
+/* The rows of s through binary COPY, started with `copy_sql` (the staging
+ * table's eight columns, or prices' nine when `source` is given). */
+static as_err prices_copy(PGconn *db, const struct price_set *s, const char *copy_sql,
+                          const char *source)
 {
-    as_err e = stage_ensure(db, "ingest_stage_prices",
-                            "CREATE TEMP TABLE ingest_stage_prices (ticker text, date date, "
-                            "open float8, high float8, low float8, close float8, adj_close "
-                            "float8, volume bigint) ON COMMIT DELETE ROWS");
-    if (!e)
-        e = db_copy_begin(db, "COPY ingest_stage_prices FROM STDIN (FORMAT binary)");
+    as_err e = db_copy_begin(db, copy_sql);
     if (e)
         return e;
+    size_t sl = source ? strlen(source) : 0;
     struct binbuf b = {0};
     static const char sig[] = "PGCOPY\n\377\r\n";
     if (bin_reserve(&b, 19)) {
@@ -205,13 +206,13 @@ static as_err prices_stage(PGconn *db, const struct price_set *s)
     for (size_t i = 0; i < s->n && !e; i++) {
         const struct price_row *r = &s->rows[i];
         size_t tl = strlen(r->ticker);
-        if (bin_reserve(&b, 2 + 4 + tl + 8 + 6 * 12 + 16)) {
+        if (bin_reserve(&b, 2 + 4 + tl + 8 + 6 * 12 + 16 + 4 + sl)) {
             e = as_fail(AS_ERR_NOMEM, "out of memory staging prices");
             break;
         }
         int y, m, d;
         date_parse_ymd(r->date, 10, &y, &m, &d); /* validated by the parser */
-        bin_u(&b, 8, 2);
+        bin_u(&b, source ? 9 : 8, 2);
         bin_u(&b, tl, 4);
         memcpy(b.p + b.len, r->ticker, tl);
         b.len += tl;
@@ -227,6 +228,11 @@ static as_err prices_stage(PGconn *db, const struct price_set *s)
         } else {
             bin_u(&b, 8, 4);
             bin_u(&b, (uint64_t)r->volume, 8);
+        }
+        if (source) {
+            bin_u(&b, sl, 4);
+            memcpy(b.p + b.len, source, sl);
+            b.len += sl;
         }
         if (b.len >= FLUSH_BYTES) {
             e = db_copy_put(db, (const char *)b.p, b.len);
@@ -246,6 +252,57 @@ done:
         e = db_copy_end(db, NULL);
     free(b.p);
     return e;
+}
+
+static as_err prices_stage(PGconn *db, const struct price_set *s)
+{
+    as_err e = stage_ensure(db, "ingest_stage_prices",
+                            "CREATE TEMP TABLE ingest_stage_prices (ticker text, date date, "
+                            "open float8, high float8, low float8, close float8, adj_close "
+                            "float8, volume bigint) ON COMMIT DELETE ROWS");
+    return e ? e : prices_copy(db, s, "COPY ingest_stage_prices FROM STDIN (FORMAT binary)", NULL);
+}
+
+static char *array_literal(char **items, size_t n);
+
+/* Whether prices already holds any row for one of s's tickers between its
+ * first and last date (an index range scan per ticker).  Consecutive
+ * duplicate tickers are dropped; others only repeat an array element. */
+static as_err prices_any_stored(PGconn *db, const struct price_set *s, int *stored)
+{
+    *stored = 1;
+    if (s->n == 0)
+        return AS_OK;
+    char **tk = malloc(s->n * sizeof *tk);
+    if (!tk)
+        return as_fail(AS_ERR_NOMEM, "out of memory checking stored prices");
+    size_t nt = 0;
+    const char *lo = s->rows[0].date, *hi = lo;
+    for (size_t i = 0; i < s->n; i++) {
+        const struct price_row *r = &s->rows[i];
+        if (nt == 0 || strcmp(tk[nt - 1], r->ticker) != 0)
+            tk[nt++] = (char *)r->ticker;
+        if (strcmp(r->date, lo) < 0)
+            lo = r->date;
+        if (strcmp(r->date, hi) > 0)
+            hi = r->date;
+    }
+    char *arr = array_literal(tk, nt);
+    free(tk);
+    if (!arr)
+        return as_fail(AS_ERR_NOMEM, "out of memory checking stored prices");
+    const char *p[] = {arr, lo, hi};
+    PGresult *r;
+    as_err e = db_query(db, &r,
+                        "SELECT EXISTS (SELECT 1 FROM prices WHERE ticker = ANY($1::text[]) "
+                        "AND date BETWEEN $2::date AND $3::date)",
+                        3, p);
+    free(arr);
+    if (e)
+        return e;
+    *stored = PQgetvalue(r, 0, 0)[0] == 't';
+    PQclear(r);
+    return AS_OK;
 }
 
 static as_err actions_stage(PGconn *db, const struct price_set *s)
@@ -280,34 +337,18 @@ static as_err actions_stage(PGconn *db, const struct price_set *s)
     return e;
 }
 
-as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
-                   struct ingest_target *t)
+/* Some keys may be stored: stage, count the stored ones, then the upsert
+ * that touches only rows whose values differ. */
+static as_err prices_upsert(PGconn *db, const struct price_set *s, const char *source,
+                            struct ingest_target *t)
 {
+    long long existing = 0, touched = 0;
     const char *p[] = {source};
-    /* Price loads take turns (a transaction-level lock, released at commit
-     * or rollback): the fast path below relies on no other loader adding
-     * the same keys between its count and its insert. */
-    as_err e = db_exec(db, "SELECT pg_advisory_xact_lock(7263100002)");
-    if (!e)
-        e = prices_stage(db, s);
-    long long existing = 0;
+    as_err e = prices_stage(db, s);
     if (!e)
         e = count_one(db, "SELECT count(*) FROM ingest_stage_prices s JOIN prices p USING "
                       "(ticker, date)", 0, NULL, &existing);
-    if (!e && existing == 0) {
-        /* None of the keys is stored yet (a first load, a new year): a plain
-         * INSERT gives the same rows as the upsert below without its
-         * per-row speculative insertion, about twice as fast on 1M rows. */
-        long long touched = 0;
-        e = upsert_touched(db,
-                           "INSERT INTO prices (ticker, date, open, high, low, close, adj_close, "
-                           "volume, source) SELECT ticker, date, open, high, low, close, "
-                           "adj_close, volume, $1 FROM ingest_stage_prices",
-                           1, p, &touched);
-        t->inserted = touched;
-        t->updated = t->unchanged = 0;
-    } else if (!e) {
-        long long touched = 0;
+    if (!e)
         e = upsert_touched(
             db,
             "INSERT INTO prices AS p (ticker, date, open, high, low, close, adj_close, volume, "
@@ -321,9 +362,38 @@ as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
             "IS DISTINCT FROM (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close, "
             "EXCLUDED.adj_close, EXCLUDED.volume, EXCLUDED.source)",
             1, p, &touched);
-        t->inserted = (long long)s->n - existing;
-        t->updated = touched - t->inserted;
-        t->unchanged = existing - t->updated;
+    if (e)
+        return e;
+    t->inserted = (long long)s->n - existing;
+    t->updated = touched - t->inserted;
+    t->unchanged = existing - t->updated;
+    return AS_OK;
+}
+
+as_err load_prices(PGconn *db, const struct price_set *s, const char *source,
+                   struct ingest_target *t)
+{
+    const char *p[] = {source};
+    /* Price loads take turns (a transaction-level lock, released at commit
+     * or rollback): the direct COPY relies on no other loader adding the
+     * same keys between the check and the copy. */
+    as_err e = db_exec(db, "SELECT pg_advisory_xact_lock(7263100002)");
+    int stored = 1;
+    if (!e)
+        e = prices_any_stored(db, s, &stored);
+    if (!e && stored) {
+        e = prices_upsert(db, s, source, t);
+    } else if (!e) {
+        /* Nothing of these tickers in this date range is stored (a first
+         * load, a new ticker, the next days of a nightly run): COPY straight
+         * into prices, as psql's \copy would, with no staging table and no
+         * second pass. */
+        e = prices_copy(db, s,
+                        "COPY prices (ticker, date, open, high, low, close, adj_close, volume, "
+                        "source) FROM STDIN (FORMAT binary)",
+                        source);
+        t->inserted = (long long)s->n;
+        t->updated = t->unchanged = 0;
     }
     if (e || (s->nsplits == 0 && s->ndivs == 0))
         return e;

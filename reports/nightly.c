@@ -3,10 +3,13 @@
  *
  * Owns: the advisory lock for the length of nightly_run(), the runs rows of
  * its date, and the per-date outputs (report.dir/aftershock-DATE.xlsx and
- * .txt, the summary the distribute step mails).  Each step is one function
- * taking the run's context; step_run() wraps it with the bookkeeping:
- * skip when done, mark running (committed at once, so a crash leaves the
- * row saying so), then ok/skipped/failed with rows, detail and the error.
+ * .txt, the summary the distribute step mails).  The work of each step is
+ * the engine's own: events_detect(), study_run_db(), event_summarize(),
+ * report_data_load() + report_workbook_write(), mail_send().  Each step is
+ * one function taking the run's context; step_run() wraps it with the
+ * bookkeeping: skip when done, mark running (committed at once, so a crash
+ * leaves the row saying so), then ok/skipped/failed with rows, detail and
+ * the error.
  *
  * Why the summary text is a file: a re-run that resumes at distribute has
  * nothing in memory from the report step of the earlier run.
@@ -20,11 +23,14 @@
 #include <time.h>
 
 #include "analytics/calendar.h"
+#include "analytics/events.h"
+#include "analytics/study_db.h"
 #include "common/config.h"
 #include "common/db.h"
 #include "common/pgcluster.h"
 #include "ingest/ingest.h"
 #include "ingest/reference.h"
+#include "reports/event_summary.h"
 #include "reports/outfile.h"
 #include "reports/report_data.h"
 #include "reports/report_workbook.h"
@@ -40,6 +46,7 @@ struct run {
     char summary[4200];   /* report_dir/aftershock-DATE.txt */
     const char *market;
     int no_session;       /* the market has no price on the date */
+    int redo;             /* run every step again: see date_pending() */
     long long rows;       /* set by a step for its runs row */
     char detail[4200];
 };
@@ -86,6 +93,36 @@ static void report_sum(const struct ingest_report *rep, long long *ins, long lon
     }
 }
 
+/* A whole-number setting in [lo, hi]; the error names it and its origin. */
+static as_err setting_long(long *out, const char *key, long lo, long hi)
+{
+    const char *s = config_get(key);
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (!s[0] || *end || errno || v < lo || v > hi)
+        return as_fail(AS_ERR_USAGE, "setting %s (%s): '%s' is not a whole number from %ld to %ld",
+                       key, config_origin(key), s, lo, hi);
+    *out = v;
+    return AS_OK;
+}
+
+/* The ingest.* transfer settings, as `aftershock ingest` applies them. */
+static as_err http_from_settings(struct http_opts *h)
+{
+    long concurrency, timeout, retries;
+    as_err e;
+    if ((e = setting_long(&concurrency, "ingest.concurrency", 1, 64)) ||
+        (e = setting_long(&timeout, "ingest.timeout", 1, 3600)) ||
+        (e = setting_long(&retries, "ingest.retries", 0, 20)))
+        return e;
+    *h = http_opts_default();
+    h->max_parallel = (int)concurrency;
+    h->total_timeout_ms = timeout * 1000;
+    h->max_attempts = (int)retries + 1;
+    return AS_OK;
+}
+
 static as_err step_ingest(struct run *run)
 {
     const struct nightly_opts *o = run->o;
@@ -112,15 +149,11 @@ static as_err step_ingest(struct run *run)
             break;
         }
     long lookback = o->lookback_days;
-    if (lookback <= 0) {
-        char *end;
-        const char *s = config_get("ingest.lookback_days");
-        lookback = strtol(s, &end, 10);
-        if (*end || lookback <= 0 || lookback > 100000)
-            return as_fail(AS_ERR_USAGE, "setting ingest.lookback_days (%s): '%s' is not a "
-                                         "positive number of days",
-                           config_origin("ingest.lookback_days"), s);
-    }
+    if (lookback <= 0 && (e = setting_long(&lookback, "ingest.lookback_days", 1, 100000)))
+        return e;
+    struct http_opts http;
+    if ((e = http_from_settings(&http)))
+        return e;
     int day;
     calendar_parse_date(&day, run->r->date);
     char from[11];
@@ -130,12 +163,15 @@ static as_err step_ingest(struct run *run)
     if (src < 0)
         return as_fail(AS_ERR_USAGE, "setting ingest.price_source: unknown source '%s'", src_name);
     const char *url = opt_or(o->price_url, "ingest.price_url");
+    const char *key = src == PRICE_SRC_ALPHAVANTAGE ? config_get("ingest.alphavantage_key")
+                      : src == PRICE_SRC_POLYGON    ? config_get("ingest.polygon_key")
+                                                    : NULL;
     struct ingest_prices_opts po = {
         .source = (enum price_source)src, .tickers = tickers, .ntickers = (size_t)nt,
         /* Open end: for a past date the days after it feed the event
          * windows that end after day 0. */
         .from = from, .to = NULL, .url_template = url[0] ? url : NULL,
-        .http = http_opts_default(),
+        .apikey = key, .http = http,
     };
     /* Local files need no politeness gap between requests. */
     if (url[0] && strncmp(url, "file://", 7) == 0)
@@ -163,7 +199,7 @@ static as_err step_ingest(struct run *run)
             return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: unknown source '%s'", kind);
         const char *urls[1] = {furl};
         struct ingest_news_opts no = {.source = (enum news_source)ns, .urls = urls, .nurls = 1,
-                                      .http = http_opts_default()};
+                                      .apikey = config_get("ingest.newsapi_key"), .http = http};
         as_err e1 = ingest_news(run->db, &no, &rep);
         report_sum(&rep, &ins, &upd, &same, failed, sizeof failed);
         ingest_report_free(&rep);
@@ -183,6 +219,169 @@ static as_err step_ingest(struct run *run)
     return AS_OK;
 }
 
+/* ---- the trading session ----------------------------------------------- */
+
+/* Sets run->no_session (and the detail saying why) when the market proxy
+ * has no price on the date: a holiday, a weekend, or not published yet.
+ * The steps from study on are then 'skipped', not failed. */
+static as_err session_check(struct run *run)
+{
+    PGresult *res;
+    const char *p[] = {run->market, run->r->date};
+    as_err e = db_query(run->db, &res, "SELECT 1 FROM prices WHERE ticker = $1 AND date = $2::date",
+                        2, p);
+    if (e)
+        return e;
+    run->no_session = PQntuples(res) == 0;
+    PQclear(res);
+    if (run->no_session)
+        snprintf(run->detail, sizeof run->detail,
+                 "no price of %s on %s: not a trading day, or not published yet", run->market,
+                 run->r->date);
+    return AS_OK;
+}
+
+/* ---- detect ------------------------------------------------------------ */
+
+/* Score and cluster the news of the week up to the date; events_detect()
+ * widens the range to whole events by itself. */
+static as_err step_detect(struct run *run)
+{
+    lexicon *lex;
+    as_err e = lexicon_load(&lex, run->o->lexicon_dir ? run->o->lexicon_dir : "data/lexicon");
+    if (e)
+        return e;
+    int day;
+    calendar_parse_date(&day, run->r->date);
+    char from[11];
+    calendar_format_date(from, day - 7);
+    events_options eo = {.market = run->market, .from = from, .to = run->r->date,
+                         .threshold = ANNOUNCE_THRESHOLD, .cluster = CLUSTER_PARAMS_DEFAULT};
+    events_summary es;
+    e = events_detect(&es, run->db, &eo, lex);
+    lexicon_free(lex);
+    if (e)
+        return e;
+    run->rows = es.rows_changed;
+    snprintf(run->detail, sizeof run->detail,
+             "%ld news items from %s scored, %ld announcements, %ld events, %ld rows changed",
+             es.n_news, from, es.n_announcements, es.n_events, es.rows_changed);
+    return AS_OK;
+}
+
+/* ---- study ------------------------------------------------------------- */
+
+/* The study settings (study.*) into cfg; windows that end after the
+ * sessions there are data for are dropped (the latest date has none after
+ * it) and listed in dropped. */
+static as_err study_config(estudy_config *cfg, int days_after, char *dropped, size_t dlen)
+{
+    estudy_config_default(cfg);
+    const char *model = config_get("study.model");
+    if (strcmp(model, "market") == 0)
+        cfg->model = ESTUDY_MODEL_MARKET;
+    else if (strcmp(model, "market-adjusted") == 0)
+        cfg->model = ESTUDY_MODEL_MARKET_ADJUSTED;
+    else if (strcmp(model, "mean-adjusted") == 0)
+        cfg->model = ESTUDY_MODEL_MEAN_ADJUSTED;
+    else
+        return as_fail(AS_ERR_USAGE, "setting study.model (%s): '%s': the nightly run supports "
+                                     "market, market-adjusted or mean-adjusted",
+                       config_origin("study.model"), model);
+    const char *ret = config_get("study.returns");
+    if (strcmp(ret, "simple") != 0 && strcmp(ret, "log") != 0)
+        return as_fail(AS_ERR_USAGE, "setting study.returns (%s): '%s' is not simple or log",
+                       config_origin("study.returns"), ret);
+    cfg->log_returns = strcmp(ret, "log") == 0;
+    estudy_window est;
+    as_err e = estudy_window_parse(&est, "study.estimation", config_get("study.estimation"));
+    if (e)
+        return e;
+    cfg->est_start = est.start;
+    cfg->est_end = est.end;
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", config_get("study.windows"));
+    cfg->nwindows = 0;
+    dropped[0] = '\0';
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, " ,", &save); tok; tok = strtok_r(NULL, " ,", &save)) {
+        estudy_window w;
+        if ((e = estudy_window_parse(&w, "study.windows", tok)))
+            return e;
+        if (w.end > days_after) {
+            size_t l = strlen(dropped);
+            snprintf(dropped + l, dlen - l, "%s[%d,%d]", l ? " " : "", w.start, w.end);
+            continue;
+        }
+        if (cfg->nwindows == ESTUDY_MAX_WINDOWS)
+            return as_fail(AS_ERR_USAGE, "setting study.windows: at most %d windows",
+                           ESTUDY_MAX_WINDOWS);
+        cfg->windows[cfg->nwindows++] = w;
+    }
+    if (cfg->nwindows == 0)
+        return as_fail(AS_ERR_USAGE, "setting study.windows (%s): no window ends by day %d, "
+                                     "the last with data", config_origin("study.windows"),
+                       days_after);
+    return AS_OK;
+}
+
+static as_err step_study(struct run *run)
+{
+    as_err e = session_check(run);
+    if (e || run->no_session)
+        return e;
+    /* Sessions of the market after the date, up to the path's 10. */
+    PGresult *res;
+    const char *p[] = {run->market, run->r->date};
+    if ((e = db_query(run->db, &res,
+                      "SELECT count(*) FROM (SELECT 1 FROM prices WHERE ticker = $1 "
+                      "AND date > $2::date ORDER BY date LIMIT 10) s",
+                      2, p)))
+        return e;
+    int days_after = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    char dropped[256];
+    study_db_opts so = {.event_date = run->r->date, .all = 1, .market = run->market};
+    if ((e = study_config(&so.cfg, days_after, dropped, sizeof dropped)))
+        return e;
+    study_db_run sr;
+    if ((e = study_run_db(&sr, run->db, &so)))
+        return e;
+    int ok = 0;
+    for (int i = 0; i < sr.nevents; i++)
+        ok += sr.res.firm[i].status == ESTUDY_OK;
+    run->rows = sr.nevents;
+    snprintf(run->detail, sizeof run->detail, "study %lld: %d firms, %d with results%s%s",
+             sr.study_id, sr.nevents, ok, dropped[0] ? "; windows without data yet: " : "",
+             dropped);
+    study_db_run_free(&sr);
+    return AS_OK;
+}
+
+/* ---- summarize --------------------------------------------------------- */
+
+static as_err step_summarize(struct run *run)
+{
+    as_err e = session_check(run);
+    if (e || run->no_session)
+        return e;
+    const char *model = run->o->model_path;
+    if (!model)
+        model = config_get("model.file")[0] ? config_get("model.file") : NIGHTLY_MODEL_DEFAULT;
+    struct event_summary_result sr;
+    int threads = run->o->threads > 0 ? run->o->threads : 2;
+    if ((e = event_summarize(&sr, run->db, run->r->date, model, threads)))
+        return e;
+    run->rows = sr.n;
+    if (strcmp(sr.model, EVENT_SUMMARY_NARRATOR) == 0)
+        snprintf(run->detail, sizeof run->detail,
+                 "%d summaries by the narrator (fallback: no model file '%s')", sr.n, model);
+    else
+        snprintf(run->detail, sizeof run->detail, "%d summaries by model '%s', %d narrator "
+                 "fallbacks", sr.n, sr.model, sr.fallback);
+    return AS_OK;
+}
+
 /* ---- report ------------------------------------------------------------ */
 
 /* The mail body: the event line, the narrative and the flags. */
@@ -197,8 +396,8 @@ static as_err summary_write(const char *path, const struct report_data *d, const
         return as_fail(AS_ERR_IO, "cannot create '%s': %s", path, strerror(errno));
     const char *base = strrchr(book, '/');
     int bad = fprintf(f, "%s\n\n%s%s\n\n", d->title, d->narrative,
-                      d->narrative_fallback ? "\n\n(Text written by the narrator: no model "
-                                              "summary is stored for this date.)"
+                      d->narrative_fallback ? "\n\n(Text written by the narrator, the fallback: "
+                                              "see the flags.)"
                                             : "") < 0;
     if (!bad && d->nflags)
         bad = fputs("Flags:\n", f) < 0;
@@ -216,24 +415,12 @@ static as_err summary_write(const char *path, const struct report_data *d, const
 
 static as_err step_report(struct run *run)
 {
-    PGresult *res;
-    const char *p[] = {run->market, run->r->date};
-    as_err e = db_query(run->db, &res, "SELECT 1 FROM prices WHERE ticker = $1 AND date = $2::date",
-                        2, p);
-    if (e)
+    as_err e = session_check(run);
+    if (e || run->no_session)
         return e;
-    run->no_session = PQntuples(res) == 0;
-    PQclear(res);
-    if (run->no_session) {
-        snprintf(run->detail, sizeof run->detail,
-                 "no price of %s on %s: not a trading day, or not published yet", run->market,
-                 run->r->date);
-        return AS_OK;
-    }
     if ((e = outfile_mkdirs(run->report_dir)) || (e = outfile_sweep(run->report_dir, NULL)))
         return e;
-    struct report_opts ro = {.date = run->r->date, .market = run->market,
-                             .command_line = run->o->command_line, .version = run->o->version};
+    struct report_opts ro = {.date = run->r->date, .command_line = run->o->command_line, .version = run->o->version};
     struct report_data d;
     if ((e = report_data_load(&d, run->db, &ro)))
         return e;
@@ -324,7 +511,7 @@ static as_err step_run(struct run *run, const char *step, int seq, step_fn fn)
     as_err e = step_status(run, step, status, sizeof status);
     if (e)
         return e;
-    if (strcmp(status, "ok") == 0 || strcmp(status, "skipped") == 0) {
+    if (!run->redo && (strcmp(status, "ok") == 0 || strcmp(status, "skipped") == 0)) {
         run->r->steps_skipped++;
         progress(run, step, "done before", status);
         return AS_OK;
@@ -365,6 +552,28 @@ static as_err step_run(struct run *run, const char *step, int seq, step_fn fn)
     }
     run->r->steps_run++;
     return e;
+}
+
+/* A date whose steps were skipped for want of a session is finished only
+ * when the market has a later session in the database: then it was a
+ * holiday.  Until then its prices may just not have been published when it
+ * ran (a run in the morning of the day itself), so the next run does every
+ * step again -- ingest and detect rewrite only what changed. */
+static as_err date_pending(struct run *run, int *pending)
+{
+    PGresult *res;
+    const char *p[] = {run->r->date, run->market};
+    as_err e = db_query(run->db, &res,
+                        "SELECT EXISTS (SELECT 1 FROM runs WHERE run_date = $1::date "
+                        "  AND status = 'skipped') "
+                        "AND NOT EXISTS (SELECT 1 FROM prices WHERE ticker = $2 "
+                        "  AND date >= $1::date)",
+                        2, p);
+    if (e)
+        return e;
+    *pending = PQgetvalue(res, 0, 0)[0] == 't';
+    PQclear(res);
+    return AS_OK;
 }
 
 /* The last weekday on or before today in New York (holidays are found
@@ -410,10 +619,16 @@ as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_resu
                                 "%lld is held); try again when it has finished",
                              NIGHTLY_LOCK_KEY)
                    : e;
+    if ((e = date_pending(&run, &run.redo))) {
+        db_unlock(db, NIGHTLY_LOCK_KEY);
+        return e;
+    }
     static const struct {
         const char *name;
         step_fn fn;
-    } steps[] = {{"ingest", step_ingest}, {"report", step_report}, {"distribute", step_distribute}};
+    } steps[] = {{"ingest", step_ingest},       {"detect", step_detect},
+                 {"study", step_study},         {"summarize", step_summarize},
+                 {"report", step_report},       {"distribute", step_distribute}};
     for (size_t i = 0; !e && i < sizeof steps / sizeof steps[0]; i++) {
         /* Nothing to deliver for a date without a session. */
         if (strcmp(steps[i].name, "distribute") == 0) {

@@ -1,24 +1,29 @@
 /*
- * nightly.h -- the nightly run: ingest -> report (the event study runs
- * inside it) -> distribute, for one trading day, recorded step by step in
- * the `runs` table (sql/030_runs.sql).
+ * nightly.h -- the nightly run: ingest -> detect events -> study ->
+ * summarize -> report -> distribute, for one trading day, recorded step by
+ * step in the `runs` table (sql/030_runs.sql).
  *
  * One run at a time: a PostgreSQL advisory lock (NIGHTLY_LOCK_KEY) is held
  * for the whole run; a second run fails at once with AS_ERR_LOCKED.  A step
  * whose row says 'ok' (or 'skipped') is not run again, so re-running a
  * finished date changes nothing; a step that failed, or was interrupted by
- * a crash, runs again -- a re-run resumes where the last one stopped.
+ * a crash, runs again -- a re-run resumes where the last one stopped.  Each
+ * step's own writes are one transaction (events, the study, the summaries)
+ * or a temporary file renamed (the workbook, the mail), so an interrupted
+ * step leaves the previous state and its re-run duplicates nothing.
  * Outputs are per date (report.dir/aftershock-DATE.xlsx, the outbox's
- * aftershock-DATE.*), written under temporary names and renamed, so a crash
- * leaves no broken file and other dates' outputs are never touched;
+ * aftershock-DATE.*), so other dates' outputs are never touched;
  * temporary files of a killed run are swept at the next start.
  *
- * Stages not in the pipeline yet, because their library APIs are not in
- * the tree: event detection (the Events sheet then lists the week's news,
- * unscored, and says so) and the summary model (the narrator's text is
- * used, flagged).  The study has no results tables yet, so it runs inside
- * the report step.  Nothing here prints: progress goes through the
- * optional callback.
+ * A date the market proxy has no price for (weekend, holiday, not
+ * published yet) records study, summarize and report as 'skipped' and
+ * delivers nothing.  Such a date counts as finished once the market has a
+ * later session in the database (it was a holiday); until then a re-run
+ * does every step again, so a run made before the day's prices were out
+ * does not keep the day from being reported.  The summary model is model.file, else the built-in
+ * NIGHTLY_MODEL_DEFAULT; when that file is absent the narrator writes the
+ * summaries, stored and shown as such (reports/event_summary.h).  Nothing
+ * here prints: progress goes through the optional callback.
  */
 #ifndef AS_NIGHTLY_H
 #define AS_NIGHTLY_H
@@ -29,6 +34,7 @@
 #include "reports/mail.h"
 
 #define NIGHTLY_LOCK_KEY 0x4146544e49474854LL /* "AFTNIGHT" */
+#define NIGHTLY_MODEL_DEFAULT "model/weights/aftershock-summary.gguf"
 
 /* Every NULL/0 field falls back to the setting named beside it. */
 struct nightly_opts {
@@ -41,6 +47,9 @@ struct nightly_opts {
     const char *shares_file;     /* securities.shares_file ("" = skip) */
     int lookback_days;           /* ingest.lookback_days */
     const char *report_dir;      /* report.dir, else $AFTERSHOCK_HOME/reports */
+    const char *lexicon_dir;     /* announcement lexicon (data/lexicon) */
+    const char *model_path;      /* model.file, else NIGHTLY_MODEL_DEFAULT */
+    int threads;                 /* summary model threads; 0: 2 */
     const struct mail_opts *mail;/* NULL: mail_opts_from_config() */
     const char *command_line, *version; /* for the workbook's Method sheet */
     /* Called at each step's start and end (what = "start", "ok", "skipped",

@@ -126,17 +126,13 @@ static void red_green(struct wb *w, lxw_worksheet *ws, int r0, int r1, int c)
 
 static double mv_day0(const struct report_data *d, int i)
 {
-    for (int w = 0; w < d->nwin_shown; w++)
-        if (d->cfg.windows[w].start == 0 && d->cfg.windows[w].end == 0)
-            return d->res.mv_change[report_k(d, i, w)];
-    return NAN;
+    return d->st.firms[i].mv_change_bn;
 }
 
 /* Day-0 AR t statistic from its forecast-error corrected SD. */
 static double ar0_t(const struct report_data *d, int i)
 {
-    double sd = d->res.ar_sd[(size_t)d->stocks[i].event * (size_t)d->res.span +
-                             (size_t)(0 - d->res.span_start)];
+    double sd = d->stocks[i].ar0_sd;
     return sd > 0 ? report_ar(d, i, 0) / sd : NAN;
 }
 
@@ -153,8 +149,14 @@ static void report_add_summary(struct wb *w)
     snprintf(buf, sizeof buf, "Aftershock event report: %s", d->date);
     text(w, ws, 0, 0, buf, w->title);
     text(w, ws, 1, 0, d->title, NULL);
-    text(w, ws, 3, 0, d->narrative_fallback ? "Narrative (narrator fallback text)" : "Narrative",
-         w->bold);
+    char head[128];
+    if (!d->summary_model[0])
+        snprintf(head, sizeof head, "Narrative (none stored)");
+    else if (d->narrative_fallback)
+        snprintf(head, sizeof head, "Narrative (narrator fallback text)");
+    else
+        snprintf(head, sizeof head, "Narrative (model %.64s)", d->summary_model);
+    text(w, ws, 3, 0, head, w->bold);
     keep(w, worksheet_merge_range(ws, 4, 0, 17, 7, "", w->wrap));
     text(w, ws, 4, 0, d->narrative, w->wrap);
 
@@ -216,7 +218,7 @@ static void report_add_summary(struct wb *w)
         int n = 0;
         for (int i = 0; i < d->nstocks; i++) {
             double ar = report_ar(d, i, 0);
-            if (d->events[i].sector == s && isfinite(ar)) {
+            if (d->stocks[i].sector_idx == s && isfinite(ar)) {
                 sum += ar;
                 n++;
             }
@@ -305,7 +307,7 @@ static void report_add_impact(struct wb *w)
 {
     const struct report_data *d = w->d;
     lxw_worksheet *ws = w->ws[S_IMPACT];
-    int nw = d->nwin_shown;
+    int nw = d->st.nwin;
     int ncols = IMPACT_FIXED + IMPACT_PER_WIN * nw;
     char (*names)[48] = calloc((size_t)ncols, sizeof *names);
     lxw_table_column *cols = calloc((size_t)ncols, sizeof *cols);
@@ -323,7 +325,7 @@ static void report_add_impact(struct wb *w)
         cols[c].format = fixed_fmt[c];
     }
     for (int k = 0; k < nw; k++) {
-        int a = d->cfg.windows[k].start, b = d->cfg.windows[k].end;
+        int a = d->st.windows[k].start, b = d->st.windows[k].end;
         int c = IMPACT_FIXED + IMPACT_PER_WIN * k;
         snprintf(names[c], sizeof names[c], "CAR [%d,%d]", a, b);
         snprintf(names[c + 1], sizeof names[c + 1], "t [%d,%d]", a, b);
@@ -354,21 +356,18 @@ static void report_add_impact(struct wb *w)
         num(w, ws, r, 5, t, w->num2);
         /* The day-0 p-value is the [0,0] window's when configured; else
          * blank rather than a second convention. */
-        double p = NAN;
-        for (int k = 0; k < nw; k++)
-            if (d->cfg.windows[k].start == 0 && d->cfg.windows[k].end == 0)
-                p = d->res.car_p[report_k(d, i, k)];
-        num(w, ws, r, 6, p, w->num3);
+        const study_db_firm *f = &d->st.firms[i];
+        int w00 = report_window(d, 0, 0);
+        num(w, ws, r, 6, w00 >= 0 ? f->car_p[w00] : NAN, w->num3);
         num(w, ws, r, 7, mv_day0(d, i), w->bn);
         for (int k = 0; k < nw; k++) {
-            size_t x = report_k(d, i, k);
             int c = IMPACT_FIXED + IMPACT_PER_WIN * k;
-            num(w, ws, r, c, d->res.car[x], w->pct);
-            num(w, ws, r, c + 1, d->res.car_t[x], w->num2);
-            num(w, ws, r, c + 2, d->res.car_p[x], w->num3);
-            text(w, ws, r, c + 3, stars(d->res.car_p[x]), NULL);
-            num(w, ws, r, c + 4, d->res.bhar[x], w->pct);
-            num(w, ws, r, c + 5, d->res.mv_change[x], w->bn);
+            num(w, ws, r, c, f->car[k], w->pct);
+            num(w, ws, r, c + 1, f->car_t[k], w->num2);
+            num(w, ws, r, c + 2, f->car_p[k], w->num3);
+            text(w, ws, r, c + 3, stars(f->car_p[k]), NULL);
+            num(w, ws, r, c + 4, f->bhar[k], w->pct);
+            num(w, ws, r, c + 5, f->mv_window_bn[k], w->bn);
         }
     }
     lxw_table_options opt = {.name = "Impact", .style_type = LXW_TABLE_STYLE_TYPE_MEDIUM,
@@ -408,28 +407,34 @@ static void report_add_groups(struct wb *w)
         worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, widths[c], NULL);
     }
     int r = 1;
-    for (int g = 0; g < d->res.ngroups; g++) {
-        const estudy_group *gr = &d->res.groups[g];
-        const char *name;
-        if (strcmp(gr->name, "all") == 0)
+    for (int g = 0; g < d->ngroups; g++) {
+        const char *grp = d->groups[g].name, *name;
+        if (strcmp(grp, "all") == 0)
             name = "All stocks";
-        else if (strncmp(gr->name, "sector:", 7) == 0)
-            name = gr->name + 7;
+        else if (strncmp(grp, "sector:", 7) == 0)
+            name = grp + 7;
         else
             continue; /* "event:<date>": one date here, the same as "all" */
-        for (int k = 0; k < d->nwin_shown; k++) {
+        for (int k = 0; k < d->st.nwin; k++) {
             char win[32];
-            snprintf(win, sizeof win, "[%d,%d]", d->cfg.windows[k].start, d->cfg.windows[k].end);
+            snprintf(win, sizeof win, "[%d,%d]", d->st.windows[k].start, d->st.windows[k].end);
             for (int t = 0; t < ESTUDY_NTESTS; t++) {
+                const study_db_test *x = NULL;
+                for (int j = 0; j < d->st.ntests && !x; j++)
+                    if (d->st.tests[j].window == k && strcmp(d->st.tests[j].grp, grp) == 0 &&
+                        strcmp(d->st.tests[j].test, estudy_test_name((estudy_test)t)) == 0)
+                        x = &d->st.tests[j];
+                if (!x)
+                    continue;
                 text(w, ws, r, 0, name, NULL);
                 text(w, ws, r, 1, win, NULL);
                 text(w, ws, r, 2, test_label[t], NULL);
-                num(w, ws, r, 3, gr->estimate[k], w->pct);
-                num(w, ws, r, 4, gr->stat[k][t], w->num2);
-                num(w, ws, r, 5, gr->p[k][t], w->num3);
-                text(w, ws, r, 6, stars(gr->p[k][t]), NULL);
-                num(w, ws, r, 7, gr->nobs[k][t], NULL);
-                num(w, ws, r, 8, gr->rbar, w->num3);
+                num(w, ws, r, 3, x->estimate, w->pct);
+                num(w, ws, r, 4, x->statistic, w->num2);
+                num(w, ws, r, 5, x->p, w->num3);
+                text(w, ws, r, 6, stars(x->p), NULL);
+                num(w, ws, r, 7, x->n, NULL);
+                num(w, ws, r, 8, d->groups[g].rbar, w->num3);
                 r++;
             }
         }
@@ -455,12 +460,13 @@ static void report_add_charts(struct wb *w)
     const struct report_data *d = w->d;
     lxw_worksheet *ws = w->ws[S_CHARTS];
     char cat[64], val[64];
-    int lo = -REPORT_PATH_DAYS, hi = d->days_after;
+    int lo = d->path_lo, hi = d->path_hi;
     int ndays = hi - lo + 1;
-    int path_w = d->res.nwin - 1; /* the hidden path window */
 
     /* 1. Average CAR path by sector: cumulative AR from day -10. */
-    text(w, ws, 0, 0, "Average CAR path by sector, days -10..+10", w->bold);
+    char head0[96];
+    snprintf(head0, sizeof head0, "Average CAR path by sector, days %d..%+d", lo, hi);
+    text(w, ws, 0, 0, head0, w->bold);
     text(w, ws, 1, 0, "Day", w->hdr);
     for (int s = 0; s < d->nsectors; s++)
         text(w, ws, 1, 1 + s, d->sectors[s], w->hdr);
@@ -470,7 +476,7 @@ static void report_add_charts(struct wb *w)
             double sum = 0;
             int n = 0;
             for (int i = 0; i < d->nstocks; i++) {
-                if (d->events[i].sector != s || isnan(d->res.car[report_k(d, i, path_w)]))
+                if (d->stocks[i].sector_idx != s || strcmp(d->st.firms[i].status, "ok") != 0)
                     continue;
                 double car = 0;
                 for (int x = lo; x <= lo + t; x++)
@@ -544,14 +550,17 @@ static void report_add_charts(struct wb *w)
         text(w, ws, r1 + 1, 0, "Day", w->hdr);
         text(w, ws, r1 + 1, 1, d->stocks[big].ticker, w->hdr);
         text(w, ws, r1 + 1, 2, d->market, w->hdr);
-        const double *ps = d->panel.price + (size_t)d->stocks[big].series * (size_t)d->panel.ndates;
-        const double *pm = d->panel.price + (size_t)d->market_series * (size_t)d->panel.ndates;
-        int base = d->t0 + lo;
+        const double *ps = d->adj + (size_t)d->stocks[big].series * (size_t)d->ndates;
+        const double *pm = d->adj + (size_t)d->market_series * (size_t)d->ndates;
+        int base = 0;
+        while (base < d->ndates && d->days[base] < lo)
+            base++;
         for (int t = 0; t < ndays; t++) {
             int x = base + t;
+            int ok = x < d->ndates && d->days[x] == lo + t;
             num(w, ws, r1 + 2 + t, 0, lo + t, NULL);
-            num(w, ws, r1 + 2 + t, 1, base >= 0 ? 100 * ps[x] / ps[base] : NAN, w->num1);
-            num(w, ws, r1 + 2 + t, 2, base >= 0 ? 100 * pm[x] / pm[base] : NAN, w->num1);
+            num(w, ws, r1 + 2 + t, 1, ok ? 100 * ps[x] / ps[base] : NAN, w->num1);
+            num(w, ws, r1 + 2 + t, 2, ok ? 100 * pm[x] / pm[base] : NAN, w->num1);
         }
         lxw_chart *px = workbook_add_chart(w->wb, LXW_CHART_LINE);
         ref(cat, sizeof cat, "Charts", r1 + 2, r1 + 1 + ndays, 0);
@@ -577,29 +586,25 @@ static void report_add_data(struct wb *w)
     lxw_worksheet *ws = w->ws[S_DATA];
     text(w, ws, 0, 0, "Date", w->hdr);
     text(w, ws, 0, 1, "Day", w->hdr);
-    for (int s = 0; s < d->panel.nseries; s++)
-        text(w, ws, 0, 2 + s, d->panel.names[s], w->hdr);
-    int from = d->t0 + d->cfg.est_start;
-    if (from < 0)
-        from = 0;
+    for (int s = 0; s < d->nseries; s++)
+        text(w, ws, 0, 2 + s, d->series[s], w->hdr);
     lxw_format *date = workbook_add_format(w->wb);
     format_set_num_format(date, "yyyy-mm-dd");
     int r = 1;
-    for (int t = from; t < d->panel.ndates; t++, r++) {
+    for (int t = 0; t < d->ndates; t++, r++) {
         int y, m, dd;
-        calendar_civil_from_days(&y, &m, &dd, d->panel.dates[t]);
+        calendar_civil_from_days(&y, &m, &dd, d->dates[t]);
         lxw_datetime dt = {y, (uint8_t)m, (uint8_t)dd, 0, 0, 0};
         keep(w, worksheet_write_datetime(ws, (lxw_row_t)r, 0, &dt, date));
-        num(w, ws, r, 1, t - d->t0, NULL);
-        for (int s = 0; s < d->panel.nseries; s++)
-            num(w, ws, r, 2 + s, d->panel.ret[(size_t)s * (size_t)d->panel.ndates + (size_t)t],
-                w->pct);
+        num(w, ws, r, 1, d->days[t], NULL);
+        for (int s = 0; s < d->nseries; s++)
+            num(w, ws, r, 2 + s, d->ret[(size_t)s * (size_t)d->ndates + (size_t)t], w->pct);
     }
     worksheet_set_column(ws, 0, 0, 11, NULL);
     worksheet_set_column(ws, 1, 1, 6, NULL);
-    worksheet_set_column(ws, 2, (lxw_col_t)(1 + d->panel.nseries), 9, NULL);
+    worksheet_set_column(ws, 2, (lxw_col_t)(1 + d->nseries), 9, NULL);
     worksheet_freeze_panes(ws, 1, 2);
-    keep(w, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(r - 1), (lxw_col_t)(1 + d->panel.nseries)));
+    keep(w, worksheet_autofilter(ws, 0, 0, (lxw_row_t)(r - 1), (lxw_col_t)(1 + d->nseries)));
 }
 
 /* ---- Method ------------------------------------------------------------ */
@@ -609,25 +614,40 @@ static void report_add_method(struct wb *w)
     const struct report_data *d = w->d;
     lxw_worksheet *ws = w->ws[S_METHOD];
     char windows[256] = "", est[64], lx[32];
-    for (int k = 0; k < d->nwin_shown; k++) {
+    for (int k = 0; k < d->st.nwin; k++) {
         size_t l = strlen(windows);
         snprintf(windows + l, sizeof windows - l, "%s[%d,%d]", k ? " " : "",
-                 d->cfg.windows[k].start, d->cfg.windows[k].end);
+                 d->st.windows[k].start, d->st.windows[k].end);
     }
-    snprintf(est, sizeof est, "[%d,%d] trading days, at least %d observations", d->cfg.est_start,
-             d->cfg.est_end, d->cfg.min_est_obs);
+    snprintf(est, sizeof est, "[%d,%d] trading days, at least %d observations", d->est_start,
+             d->est_end, d->min_est_obs);
     snprintf(lx, sizeof lx, "libxlsxwriter %s", LXW_VERSION);
-    const char *model = d->cfg.model == ESTUDY_MODEL_MARKET            ? "Market model, OLS (MacKinlay 1997)"
-                        : d->cfg.model == ESTUDY_MODEL_MARKET_ADJUSTED ? "Market-adjusted returns"
-                                                                       : "Mean-adjusted returns";
+    const char *sm = d->st.model ? d->st.model : "";
+    const char *model = strcmp(sm, "market") == 0            ? "Market model, OLS (MacKinlay 1997)"
+                        : strcmp(sm, "market-adjusted") == 0 ? "Market-adjusted returns"
+                        : strcmp(sm, "mean-adjusted") == 0   ? "Mean-adjusted returns"
+                                                             : "Multi-factor model, OLS";
+    char study[64], summ[128];
+    snprintf(study, sizeof study, "studies.id = %lld (aftershock study --event %s)", d->st.id,
+             d->date);
+    if (!d->summary_model[0])
+        snprintf(summ, sizeof summ, "none stored");
+    else if (strcmp(d->summary_model, "narrator") == 0)
+        snprintf(summ, sizeof summ, "Narrator fallback (model/narrator.c), seed 1: no model file");
+    else
+        snprintf(summ, sizeof summ, "Model '%.64s', guarded%s", d->summary_model,
+                 d->narrative_fallback ? "; narrator text where it failed the guard" : "");
     const char *rows[][2] = {
         {"Event day 0", d->date},
+        {"Stored study", study},
         {"Model", model},
         {"Market proxy", d->market},
         {"Estimation window", est},
         {"Event windows", windows},
-        {"Returns", "Simple daily returns of adjusted closes; a missing day is bridged (multi-day return)"},
-        {"Calendar", "Trading days of the market proxy; day 0 must be one"},
+        {"Returns", strcmp(d->return_type, "log") == 0
+                        ? "Log daily returns of adjusted closes; a missing day is bridged (multi-day return)"
+                        : "Simple daily returns of adjusted closes; a missing day is bridged (multi-day return)"},
+        {"Calendar", "Dates any studied series traded; day 0 must be a session of the market proxy"},
         {"Abnormal return", "AR = R - (alpha + beta Rm) with alpha, beta from the estimation window"},
         {"Variance", "Residual variance with divisor M - p (p = 2 parameters of the market model); CAR variance forecast-error corrected (MacKinlay 1997 eq. 15)"},
         {"Tests", "Cross-sectional t; Patell; BMP; Kolari-Pynnonen adjusted Patell and BMP; Corrado rank; Cowan generalized sign; Wilcoxon"},
@@ -637,7 +657,7 @@ static void report_add_method(struct wb *w)
         {"Price sources", d->sources},
         {"News", d->stories_scored ? "Detected event stories (aftershock events detect)"
                                    : "News table, 7 days up to day 0's close, unscored"},
-        {"Summary text", d->narrative_fallback ? "Narrator fallback (model/narrator.c), seed 1" : "Summary model"},
+        {"Summary text", summ},
         {"aftershock", d->version ? d->version : "unknown"},
         {"Writer", lx},
         {"PostgreSQL", d->server_version},

@@ -36,7 +36,7 @@ typedef struct labelled {
     size_t n;
 } labelled;
 
-static labelled set, holdout;
+static labelled set, holdout, holdout2;
 static lexicon *lex;
 static trading_calendar cal;
 
@@ -138,6 +138,7 @@ static int setup(void **state)
     }
     set_load(&set, "labelled_news.tsv");
     set_load(&holdout, "labelled_news_holdout.tsv");
+    set_load(&holdout2, "labelled_news_holdout2.tsv");
     calendar_load();
     return 0;
 }
@@ -151,6 +152,8 @@ static int teardown(void **state)
         free(set.line[i]);
     for (size_t i = 0; i < holdout.n; i++)
         free(holdout.line[i]);
+    for (size_t i = 0; i < holdout2.n; i++)
+        free(holdout2.line[i]);
     return 0;
 }
 
@@ -218,7 +221,10 @@ static void test_precision_recall(void **state)
  * 1.00, recall 0.42 on its held-out items (h01-h24) and v2 precision 1.00,
  * recall 0.17 on its own (g01-g24); both sets then joined the tuning set.
  * The floors here, precision >= 0.70 and recall >= 0.33, were fixed before
- * the first run on these items: a regression guard, not a target. */
+ * the first run on these items: a regression guard, not a target.  v3:
+ * precision 1.00, recall 0.50.  v4 was written after reading v3's misses
+ * here (and on the tuning set), so its 0.83 on this set is in sample; the
+ * out-of-sample figure is held-out set 2's below. */
 static void test_precision_recall_holdout(void **state)
 {
     (void)state;
@@ -227,6 +233,22 @@ static void test_precision_recall_holdout(void **state)
     precision_recall(&holdout, 0, "held-out items", &p, &r);
     assert_true(p >= 0.70);
     assert_true(r >= 0.33);
+}
+
+/* labelled_news_holdout2.tsv: 24 items (12 positive, m01-m12; negatives
+ * m13-m24), written and committed before lexicon v4, never used to tune it.
+ * (The first held-out set's misses were read while writing v4, so that set
+ * is no longer out of sample; this one is.)  Lexicon v3 scored it precision
+ * 1.00, recall 0.25 (3 of 12); the floors are that baseline: a regression
+ * guard, not a target.  v4: precision 1.00, recall 0.58 (7 of 12). */
+static void test_precision_recall_holdout2(void **state)
+{
+    (void)state;
+    double p, r;
+    assert_int_equal(holdout2.n, 24);
+    precision_recall(&holdout2, 0, "held-out set 2", &p, &r);
+    assert_true(p >= 0.70);
+    assert_true(r >= 0.25);
 }
 
 static int term_has(const announce_result *r, const char *term)
@@ -401,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_labelled_set_shape),
         cmocka_unit_test(test_precision_recall),
         cmocka_unit_test(test_precision_recall_holdout),
+        cmocka_unit_test(test_precision_recall_holdout2),
         cmocka_unit_test(test_score_cnbc_by_hand),
         cmocka_unit_test(test_score_power_by_hand),
         cmocka_unit_test(test_score_chinese_and_polish),

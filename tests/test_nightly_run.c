@@ -1,12 +1,17 @@
 /*
  * test_nightly_run.c -- reports/nightly.c against a throwaway database with
- * the bundled demo data: the same date twice gives one set of outputs and
- * leaves the runs rows and files untouched; a second run is locked out; a
- * failed distribute exits with the step and reason, leaves the other date's
- * outputs alone and resumes at that step; a run killed (SIGKILL) in the
- * middle of its report step is completed by the next run with no duplicate
- * rows, no broken workbook and no temporary files; a Saturday is skipped.
- * Workbooks are read back by openpyxl.
+ * the bundled demo data: the six steps for a date, twice, give one set of
+ * outputs and leave the runs rows and files untouched, and the workbook
+ * shows NVDA's day-0 return and the stored summary; a second run is locked
+ * out; a failed distribute exits with the step and reason, leaves the other
+ * date's outputs alone and resumes at that step; `aftershock nightly` with
+ * a broken summary model fails naming the step and the file, and the
+ * re-run resumes at summarize; a run killed (SIGKILL) in the middle of its
+ * study step is completed by the next run with no duplicate rows, no broken
+ * workbook and no temporary files; a Saturday is skipped; the last session
+ * of the data is studied over the windows it has; a day run before its
+ * prices were out is redone in full by the next run.  Workbooks are read
+ * back by openpyxl.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +20,7 @@
 #include <cmocka.h>
 #include <dirent.h>
 #include <jansson.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,14 +31,17 @@
 #include <unistd.h>
 
 #include "common/db.h"
+#include "model/distill.h"
+#include "reports/event_summary.h"
 #include "reports/nightly.h"
+#include "reports/report_data.h"
 #include "reports/report_workbook.h"
 #include "tests/support/demodata.h"
 #include "tests/support/testdb.h"
 #include "tests/support/xlsxread.h"
 
 static char conninfo[4096];
-static char tmpdir[1024], reports[1200], outbox[1200], price_url[4200];
+static char tmpdir[1024], reports[1200], outbox[1200], price_url[4200], lexicon[4200];
 static PGconn *db;
 static struct mail_opts outbox_mail;
 
@@ -50,6 +59,7 @@ static int setup(void **state)
     snprintf(reports, sizeof reports, "%s/reports", tmpdir);
     snprintf(outbox, sizeof outbox, "%s/outbox", tmpdir);
     snprintf(price_url, sizeof price_url, "file://%s", testdb_src_path("data/prices/{ticker}.csv"));
+    snprintf(lexicon, sizeof lexicon, "%s", testdb_src_path("data/lexicon"));
     outbox_mail = (struct mail_opts){.from = "aftershock@localhost", .to = "", .starttls = "try",
                                      .attempts = 1, .outbox = outbox};
     return mkdir(tmpdir, 0755);
@@ -79,13 +89,15 @@ static int teardown(void **state)
     } while (0)
 
 /* Options for a run on date: the data is loaded already, so the ingest
- * step fetches one ticker (and the market proxy) to stay quick. */
+ * step fetches one ticker (and the market proxy) to stay quick.  No
+ * summary model file: the narrator writes the summaries. */
 static struct nightly_opts opts(const char *date, const struct mail_opts *mail)
 {
     return (struct nightly_opts){
         .date = date, .tickers = "NVDA", .price_source = "csv", .price_url = price_url,
         .news_feeds = "", .securities_file = "", .shares_file = "", .lookback_days = 30,
         .report_dir = reports, .mail = mail, .command_line = "test", .version = "test",
+        .lexicon_dir = lexicon, .model_path = "/nonexistent/aftershock-summary.gguf",
     };
 }
 
@@ -146,7 +158,7 @@ static void test_same_date_twice(void **state)
     as_err e = nightly_run(db, &o, &r);
     if (e)
         fail_msg("nightly_run: %s", as_last_error());
-    assert_int_equal(r.steps_run, 3);
+    assert_int_equal(r.steps_run, 6);
     char *before = runs_snapshot("2025-01-27");
     struct stat book1, mail1;
     char msg[1400];
@@ -156,7 +168,7 @@ static void test_same_date_twice(void **state)
 
     assert_int_equal(nightly_run(db, &o, &r), AS_OK);
     assert_int_equal(r.steps_run, 0);
-    assert_int_equal(r.steps_skipped, 3);
+    assert_int_equal(r.steps_skipped, 6);
     char *after = runs_snapshot("2025-01-27");
     assert_string_equal(before, after);
     struct stat book2, mail2;
@@ -165,9 +177,48 @@ static void test_same_date_twice(void **state)
     assert_true(book1.st_ino == book2.st_ino && book1.st_mtime == book2.st_mtime);
     assert_true(mail1.st_ino == mail2.st_ino && mail1.st_mtime == mail2.st_mtime);
     assert_int_equal(files_matching(outbox, "2025-01-27"), 2); /* .txt and .xlsx */
-    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-27"), 3);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-27"), 6);
+    /* One study and one summary per stock for the date, however often run. */
+    assert_int_equal(count_of("SELECT count(*) FROM studies WHERE event_date = $1::date", "2025-01-27"), 1);
+    assert_int_equal(count_of("SELECT count(*) - count(DISTINCT ticker) FROM summaries "
+                              "WHERE event_date = $1::date", "2025-01-27"), 0);
     free(before);
     free(after);
+
+    /* The workbook, read back: NVDA's day-0 return is the published
+     * 118.42 / 142.62 - 1 = -16.968 % (PUBLISHED_RESULTS.md A3; 1e-5 covers
+     * the published rounding of the adjusted closes), and the Summary sheet
+     * carries the stored summary text, flagged as the narrator's. */
+    if (!xlsx_reader_available()) {
+        printf("skip: /usr/bin/python3 with openpyxl is not installed\n");
+        skip();
+    }
+    json_t *doc = xlsx_read(r.workbook, -1);
+    assert_non_null(doc);
+    int row = xlsx_find_row(doc, "Impact", 0, "NVDA");
+    int col = xlsx_find_col(doc, "Impact", 0, "Return day 0");
+    assert_true(row > 0 && col >= 0);
+    double ret0 = json_number_value(json_object_get(xlsx_cell(doc, "Impact", row, col), "v"));
+    assert_true(fabs(ret0 - (118.42 / 142.62 - 1)) < 1e-5);
+    assert_string_equal(json_string_value(json_object_get(xlsx_cell(doc, "Summary", 3, 0), "v")),
+                        "Narrative (narrator fallback text)");
+    PGresult *res;
+    assert_int_equal(db_query(db, &res, "SELECT summary FROM summaries WHERE event_date = "
+                                        "'2025-01-27' AND ticker = 'VST' AND model = 'narrator'",
+                              0, NULL),
+                     AS_OK);
+    assert_int_equal(PQntuples(res), 1);
+    const char *narr = json_string_value(json_object_get(xlsx_cell(doc, "Summary", 4, 0), "v"));
+    assert_non_null(narr);
+    assert_true(strncmp(narr, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0))) == 0);
+    PQclear(res);
+    int flagged = 0;
+    for (int i = 20; i < 40; i++) {
+        const char *v = json_string_value(json_object_get(xlsx_cell(doc, "Summary", i, 0), "v"));
+        flagged |= v && strstr(v, "narrator's fallback") != NULL;
+    }
+    assert_true(flagged);
+    json_decref(doc);
 }
 
 static void test_one_run_at_a_time(void **state)
@@ -218,21 +269,195 @@ static void test_failure_then_resume(void **state)
     e = nightly_run(db, &o, &r);
     if (e)
         fail_msg("resume: %s", as_last_error());
-    assert_int_equal(r.steps_skipped, 2);
+    assert_int_equal(r.steps_skipped, 5);
     assert_int_equal(r.steps_run, 1);
     assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'distribute'",
                               "2025-01-28"),
                      2);
     assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
                               "2025-01-28"),
+                     6);
+}
+
+static void test_summaries_by_a_model(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* With a model file the summaries are the model's, guarded, under its
+     * name, and the workbook tells them from the narrator's.  A toy
+     * distillation (as in test_summary_model.c) stands in for the built-in
+     * model; being untrained, it mostly fails the guard, so fallback
+     * counts are compared with the rows, not assumed. */
+    distill_opts o;
+    distill_opts_default(&o);
+    o.n_facts = 12;
+    o.heldout_pct = 20;
+    o.n_eval = 3;
+    o.vocab = 400;
+    o.model.dim = 16;
+    o.model.n_layers = 1;
+    o.model.n_heads = 2;
+    o.model.ffn_dim = 32;
+    o.steps = 3;
+    o.warmup = 1;
+    o.batch = 2;
+    char path[1300];
+    snprintf(path, sizeof path, "%s/toy.gguf", tmpdir);
+    o.out = path;
+    distill_report dr;
+    assert_int_equal(distill_run(&dr, &o), AS_OK);
+    /* 2025-01-28 has its study from test_failure_then_resume. */
+    struct event_summary_result sr;
+    as_err e = event_summarize(&sr, db, "2025-01-28", path, 1);
+    if (e)
+        fail_msg("event_summarize: %s", as_last_error());
+    assert_int_equal(sr.n, 15);
+    assert_string_not_equal(sr.model, EVENT_SUMMARY_NARRATOR);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) * 1000 + sum(fallback::int) FROM summaries WHERE event_date = $1::date "
+             "AND model = '%s' AND teacher = 'narrator' AND attempts BETWEEN 1 AND 2",
+             sr.model);
+    assert_int_equal(count_of(sql, "2025-01-28"), 15 * 1000 + sr.fallback);
+
+    struct report_opts ro = {.date = "2025-01-28"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &ro), AS_OK);
+    assert_string_equal(d.summary_model, sr.model);
+    PGresult *r;
+    const char *p[] = {sr.model};
+    assert_int_equal(db_query(db, &r,
+                              "SELECT s.summary, s.fallback FROM summaries s JOIN v_event_impact v "
+                              "ON v.ticker = s.ticker AND v.event_date = s.event_date AND v.latest "
+                              "WHERE s.event_date = '2025-01-28' AND s.model = $1 "
+                              "ORDER BY abs(v.ar_0_0) DESC LIMIT 1",
+                              1, p),
+                     AS_OK);
+    assert_int_equal(PQntuples(r), 1);
+    assert_true(strncmp(d.narrative, PQgetvalue(r, 0, 0), strlen(PQgetvalue(r, 0, 0))) == 0);
+    if (PQgetvalue(r, 0, 1)[0] == 't')
+        assert_true(d.narrative_fallback);
+    PQclear(r);
+    report_data_free(&d);
+}
+
+/* Run the binary with extra environment; returns the exit code, output in
+ * out (heap: stdout, then stderr). */
+static int cli_run(const char *env, const char *args, char **out)
+{
+    char cmd[16384];
+    const char *bin = getenv("AFTERSHOCK_BIN");
+    snprintf(cmd, sizeof cmd,
+             "env -u NEWSAPI_KEY AFTERSHOCK_INGEST_TICKERS=NVDA AFTERSHOCK_INGEST_PRICE_SOURCE=csv "
+             "AFTERSHOCK_INGEST_PRICE_URL='%s' AFTERSHOCK_INGEST_NEWS_FEEDS= "
+             "AFTERSHOCK_INGEST_LOOKBACK_DAYS=30 AFTERSHOCK_REPORT_DIR='%s' "
+             "AFTERSHOCK_REPORT_OUTBOX='%s' AFTERSHOCK_LEXICON='%s' %s '%s' -q --db '%s' %s 2>&1",
+             price_url, reports, outbox, lexicon, env, bin ? bin : "./aftershock", conninfo, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t len = 0;
+    FILE *m = open_memstream(out, &len);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0)
+        fwrite(buf, 1, n, m);
+    fclose(m);
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_failed_step_resumes_cli(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* A model file that is not a GGUF: summarize fails, naming itself and
+     * the file; report and distribute do not run. */
+    char bad[1300], env[1400], *out;
+    snprintf(bad, sizeof bad, "%s/broken.gguf", tmpdir);
+    FILE *f = fopen(bad, "w");
+    assert_non_null(f);
+    fputs("not a model", f);
+    fclose(f);
+    snprintf(env, sizeof env, "AFTERSHOCK_MODEL_FILE='%s'", bad);
+    int rc = cli_run(env, "nightly --date 2025-01-30", &out);
+    if (rc != 1 || !strstr(out, "aftershock: error: nightly 2025-01-30: step 'summarize' failed: ") ||
+        !strstr(out, "broken.gguf"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
+                              "2025-01-30"),
                      3);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND "
+                              "step = 'summarize' AND status = 'failed' AND error LIKE '%broken.gguf%'",
+                              "2025-01-30"),
+                     1);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND "
+                              "step IN ('report', 'distribute')", "2025-01-30"),
+                     0);
+    assert_int_equal(files_matching(reports, "2025-01-30"), 0);
+
+    /* Without the broken file the re-run starts at summarize and prints the
+     * workbook's path. */
+    snprintf(env, sizeof env, "AFTERSHOCK_MODEL_FILE='%s/none.gguf'", tmpdir);
+    rc = cli_run(env, "nightly --date 2025-01-30", &out);
+    char book[1400];
+    snprintf(book, sizeof book, "%s/aftershock-2025-01-30.xlsx\n", reports);
+    if (rc != 0 || strcmp(out, book) != 0)
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
+                              "2025-01-30"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'summarize'",
+                              "2025-01-30"),
+                     2);
+    assert_int_equal(count_of("SELECT max(attempts) FROM runs WHERE run_date = $1::date AND "
+                              "step IN ('ingest', 'detect', 'study')", "2025-01-30"),
+                     1);
+}
+
+static void test_news_key_from_settings(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* A NewsAPI feed whose URL carries {apikey}: here a file:// path with
+     * the key as a folder name, so the right key is the only way in. */
+    char dir[1300], feed[1500], env[2000], *out;
+    snprintf(dir, sizeof dir, "%s/KEY123", tmpdir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/feed.json'",
+             testdb_src_path("data/news/deepseek-2025-01.json"), dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(feed, sizeof feed, "newsapi file://%s/{apikey}/feed.json", tmpdir);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s'", feed);
+    int rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc == 0 || !strstr(out, "nightly 2025-01-31: step 'ingest' failed: news URL 1 needs an "
+                                "API key"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+
+    snprintf(env, sizeof env, "AFTERSHOCK_INGEST_NEWS_FEEDS='%s' AFTERSHOCK_INGEST_NEWSAPI_KEY=KEY123",
+             feed);
+    rc = cli_run(env, "nightly --date 2025-01-31", &out);
+    if (rc != 0 || strstr(out, "KEY123"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok' "
+                              "AND (detail IS NULL OR detail NOT LIKE '%KEY123%')",
+                              "2025-01-31"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'ingest'",
+                              "2025-01-31"),
+                     2);
 }
 
 static void test_killed_then_rerun(void **state)
 {
     (void)state;
     NEED_DB();
-    /* Hold a lock the report step needs (it reads shares_outstanding), so
+    /* Hold a lock the study step needs (it reads shares_outstanding), so
      * the child is reliably inside that step when it is killed. */
     PGconn *blocker;
     assert_int_equal(db_connect(&blocker, conninfo, DB_CONNECT_NO_MIGRATE), AS_OK);
@@ -250,7 +475,7 @@ static void test_killed_then_rerun(void **state)
     }
     int running = 0;
     for (int i = 0; i < 3000 && !running; i++) {
-        running = count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'report' "
+        running = count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'study' "
                            "AND status = 'running'",
                            "2025-01-29") == 1;
         if (!running) {
@@ -293,15 +518,18 @@ static void test_killed_then_rerun(void **state)
     as_err e = nightly_run(db, &o, &r);
     if (e)
         fail_msg("rerun: %s", as_last_error());
-    assert_int_equal(r.steps_skipped, 1); /* ingest finished before the kill */
-    assert_int_equal(r.steps_run, 2);
-    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-29"), 3);
-    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'report'",
+    assert_int_equal(r.steps_skipped, 2); /* ingest and detect finished before the kill */
+    assert_int_equal(r.steps_run, 4);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-29"), 6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'study'",
                               "2025-01-29"),
                      2);
     /* No duplicate rows anywhere the run wrote. */
     assert_int_equal(count_of("SELECT count(*) - count(DISTINCT (ticker, date)) FROM prices", NULL), 0);
     assert_int_equal(count_of("SELECT count(*) - count(DISTINCT url) FROM news", NULL), 0);
+    assert_int_equal(count_of("SELECT count(*) FROM studies WHERE event_date = $1::date", "2025-01-29"), 1);
+    assert_int_equal(count_of("SELECT count(*) - count(DISTINCT ticker) FROM summaries "
+                              "WHERE event_date = $1::date", "2025-01-29"), 0);
     assert_int_equal(files_matching(reports, ".tmp-"), 0);
     assert_int_equal(files_matching(outbox, ".tmp-"), 0);
     assert_int_equal(files_matching(outbox, "2025-01-29"), 2);
@@ -327,11 +555,116 @@ static void test_saturday_skipped(void **state)
     if (e)
         fail_msg("nightly_run: %s", as_last_error());
     assert_string_equal(r.workbook, "");
-    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'report' "
-                              "AND status = 'skipped' AND detail LIKE 'no price of SPY on 2025-01-25%'",
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step IN "
+                              "('study', 'summarize', 'report') AND status = 'skipped' "
+                              "AND detail LIKE 'no price of SPY on 2025-01-25%'",
                               "2025-01-25"),
-                     1);
+                     3);
+    assert_int_equal(count_of("SELECT count(*) FROM studies WHERE event_date = $1::date", "2025-01-25"), 0);
     assert_int_equal(files_matching(outbox, "2025-01-25"), 0);
+}
+
+static void test_latest_session(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* The last day of the bundled prices has no session after it: only
+     * the [0,0] window can be studied, the others are named, and the
+     * workbook says so. */
+    struct nightly_opts o = opts("2025-06-30", &outbox_mail);
+    struct nightly_result r;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("nightly_run: %s", as_last_error());
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = 'study' "
+                              "AND status = 'ok' AND detail LIKE '%15 with results; windows without "
+                              "data yet: [-1,1] [-5,5] [0,10]'",
+                              "2025-06-30"),
+                     1);
+    assert_int_equal(count_of("SELECT count(*) FROM study_firm_windows w JOIN studies s ON s.id = "
+                              "w.study_id WHERE s.event_date = $1::date AND w.car IS NOT NULL",
+                              "2025-06-30"),
+                     15);
+    if (!xlsx_reader_available()) {
+        printf("skip: /usr/bin/python3 with openpyxl is not installed\n");
+        skip();
+    }
+    json_t *doc = xlsx_read(r.workbook, -1);
+    assert_non_null(doc);
+    int flagged = 0;
+    for (int i = 20; i < 45; i++) {
+        const char *v = json_string_value(json_object_get(xlsx_cell(doc, "Summary", i, 0), "v"));
+        flagged += v && strncmp(v, "Window [", 8) == 0 && strstr(v, "is not in the stored study");
+    }
+    assert_int_equal(flagged, 3);
+    json_decref(doc);
+}
+
+/* Copy the bundled prices of ticker up to (not including) date into dir. */
+static void prices_until(const char *dir, const char *ticker, const char *date)
+{
+    char src[1200], dst[1400], line[512];
+    snprintf(src, sizeof src, "%s/%s.csv", testdb_src_path("data/prices"), ticker);
+    snprintf(dst, sizeof dst, "%s/%s.csv", dir, ticker);
+    FILE *in = fopen(src, "r"), *out = fopen(dst, "w");
+    assert_non_null(in);
+    assert_non_null(out);
+    int first = 1;
+    while (fgets(line, sizeof line, in))
+        if (first-- > 0 || strncmp(line, date, 10) < 0)
+            fputs(line, out);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static void test_not_published_yet(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* Monday 2025-02-03 as a run in its morning sees it: no prices from
+     * that day on (the bundled files cut there).  Runs last: it removes
+     * the later prices from the shared database. */
+    assert_int_equal(db_exec(db, "DELETE FROM prices WHERE date >= '2025-02-03'"), AS_OK);
+    char early[1200], early_url[1300];
+    snprintf(early, sizeof early, "%s/early", tmpdir);
+    assert_int_equal(mkdir(early, 0755), 0);
+    prices_until(early, "NVDA", "2025-02-03");
+    prices_until(early, "SPY", "2025-02-03");
+    snprintf(early_url, sizeof early_url, "file://%s/{ticker}.csv", early);
+    struct nightly_opts o = opts("2025-02-03", &outbox_mail);
+    o.price_url = early_url;
+    struct nightly_result r;
+    assert_int_equal(nightly_run(db, &o, &r), AS_OK);
+    assert_string_equal(r.workbook, "");
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'skipped'",
+                              "2025-02-03"),
+                     3);
+    assert_int_equal(files_matching(reports, "2025-02-03"), 0);
+
+    /* The evening run: the day's prices are out.  The skipped date is not
+     * finished (the market has no later session), so every step runs
+     * again, ingest included, and the day is reported. */
+    o.price_url = price_url;
+    as_err e = nightly_run(db, &o, &r);
+    if (e)
+        fail_msg("evening run: %s", as_last_error());
+    assert_int_equal(r.steps_run, 6);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND status = 'ok'",
+                              "2025-02-03"),
+                     6);
+    assert_int_equal(count_of("SELECT attempts FROM runs WHERE run_date = $1::date AND step = 'ingest'",
+                              "2025-02-03"),
+                     2);
+    assert_int_equal(files_matching(reports, "aftershock-2025-02-03.xlsx"), 1);
+
+    /* Now it is finished: a re-run changes nothing. */
+    char *before = runs_snapshot("2025-02-03");
+    assert_int_equal(nightly_run(db, &o, &r), AS_OK);
+    assert_int_equal(r.steps_run, 0);
+    char *after = runs_snapshot("2025-02-03");
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
 }
 
 int main(void)
@@ -340,8 +673,13 @@ int main(void)
         cmocka_unit_test(test_same_date_twice),
         cmocka_unit_test(test_one_run_at_a_time),
         cmocka_unit_test(test_failure_then_resume),
+        cmocka_unit_test(test_summaries_by_a_model),
+        cmocka_unit_test(test_failed_step_resumes_cli),
+        cmocka_unit_test(test_news_key_from_settings),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
+        cmocka_unit_test(test_latest_session),
+        cmocka_unit_test(test_not_published_yet), /* last: deletes prices */
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

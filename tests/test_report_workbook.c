@@ -1,10 +1,13 @@
 /*
  * test_report_workbook.c -- the event workbook for 2025-01-27 built from the
- * bundled demo data in a throwaway database, read back by openpyxl
+ * bundled demo data in a throwaway database, from the study and the
+ * summaries stored for the date (study_run_db, event_summarize), read back
+ * by openpyxl
  * (tests/support/xlsx_dump.py): sheet names and order, the NVDA row
  * against the published figures, the market-model AR against statsmodels
  * (numpy least squares, tests/support/ar_check.py), native charts, a planted =HYPERLINK(...)
- * headline stored as text, the Excel table and formats, and a failed
+ * headline stored as text, the Excel table and formats, the same numbers
+ * and summary text as the SQL view and the summaries table, and a failed
  * write that leaves the previous workbook untouched.
  */
 #include <setjmp.h>
@@ -20,7 +23,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analytics/study_db.h"
 #include "common/db.h"
+#include "reports/event_summary.h"
 #include "reports/report_data.h"
 #include "reports/report_workbook.h"
 #include "tests/support/demodata.h"
@@ -52,6 +57,19 @@ static int setup(void **state)
     snprintf(tmpdir, sizeof tmpdir, "%s/report-%d", t && t[0] ? t : "/tmp", (int)getpid());
     mkdir(tmpdir, 0755);
     snprintf(book, sizeof book, "%s/event.xlsx", tmpdir);
+    /* The stored study with the default settings, as `aftershock study
+     * --event 2025-01-27` makes it, and the narrator's summaries (no model
+     * file by that name). */
+    study_db_opts so = {.event_date = "2025-01-27", .all = 1, .market = "SPY"};
+    estudy_config_default(&so.cfg);
+    study_db_run sr;
+    struct event_summary_result es;
+    if (study_run_db(&sr, db, &so) != AS_OK ||
+        event_summarize(&es, db, "2025-01-27", "/nonexistent/model.gguf", 1) != AS_OK) {
+        fprintf(stderr, "setup: %s\n", as_last_error());
+        return -1;
+    }
+    study_db_run_free(&sr);
     struct report_opts o = {.date = "2025-01-27", .command_line = "test", .version = "test"};
     struct report_data d;
     if (report_data_load(&d, db, &o) != AS_OK) {
@@ -250,6 +268,46 @@ static void test_impact_table_and_formats(void **state)
                         "Narrative (narrator fallback text)");
 }
 
+/* One query's single value as text (heap), or NULL. */
+static char *sql_value(const char *sql)
+{
+    PGresult *r;
+    if (db_query(db, &r, sql, 0, NULL) != AS_OK || PQntuples(r) != 1) {
+        fprintf(stderr, "%s: %s\n", sql, as_last_error());
+        return NULL;
+    }
+    char *v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+static void test_same_numbers_as_sql_and_summaries(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    /* The workbook reads the stored study: its NVDA figures are the view's,
+     * to the last bit a double survives the text round trip (1e-12). */
+    int r = xlsx_find_row(doc, "Impact", 0, "NVDA");
+    char *ar = sql_value("SELECT ar_0_0 FROM v_event_impact WHERE event_date = '2025-01-27' "
+                         "AND latest AND ticker = 'NVDA'");
+    char *car = sql_value("SELECT car_m1_1 FROM v_event_impact WHERE event_date = '2025-01-27' "
+                          "AND latest AND ticker = 'NVDA'");
+    assert_non_null(ar);
+    assert_non_null(car);
+    assert_true(fabs(cell_num("Impact", r, "AR day 0") - strtod(ar, NULL)) < 1e-12);
+    assert_true(fabs(cell_num("Impact", r, "CAR [-1,1]") - strtod(car, NULL)) < 1e-12);
+    free(ar);
+    free(car);
+    /* The narrative opens with the stored summary of the largest day-0
+     * move (VST in the demo: -25.8 % abnormal). */
+    char *vst = sql_value("SELECT summary FROM summaries WHERE event_date = '2025-01-27' "
+                          "AND ticker = 'VST' AND model = 'narrator' AND fallback");
+    assert_non_null(vst);
+    const char *narr = str(xlsx_cell(doc, "Summary", 4, 0), "v");
+    assert_true(strncmp(narr, vst, strlen(vst)) == 0);
+    free(vst);
+}
+
 static void test_failed_write_keeps_old_file(void **state)
 {
     (void)state;
@@ -288,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_charts_native),
         cmocka_unit_test(test_planted_formula_is_text),
         cmocka_unit_test(test_impact_table_and_formats),
+        cmocka_unit_test(test_same_numbers_as_sql_and_summaries),
         cmocka_unit_test(test_failed_write_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

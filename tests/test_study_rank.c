@@ -5,7 +5,9 @@
  * over the non-NAN values.  Inputs are built to hit every path: NANs, exact
  * ties, -0.0 beside 0.0, values closer than float precision (the radix key
  * ties and the insertion pass must order them), and a byte of the key that
- * every value shares (a skipped pass).  Exact equality: ranks are halves.
+ * every value shares (a skipped pass), series short enough for the
+ * two-byte radix and long enough for the four-byte one.  Exact equality:
+ * ranks are halves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,7 +66,8 @@ static void test_ranks_match_definition(void **state)
     (void)state;
     uint64_t s = 1989;
     for (int c = 0; c < 300; c++) {
-        int n = 1 + (int)(rng_next(&s) % 600);
+        /* every tenth case past 1,024 values: the four-byte radix path */
+        int n = c % 10 == 9 ? 1025 + (int)(rng_next(&s) % 1500) : 1 + (int)(rng_next(&s) % 600);
         double *v = malloc((size_t)n * sizeof *v);
         assert_non_null(v);
         for (int i = 0; i < n; i++) {

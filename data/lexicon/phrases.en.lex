@@ -30,6 +30,24 @@
 10 | inference
 10 | reasoning
 15 | #% below
+# v4: the same concepts in the wordings v3 missed on the tuning set (g03
+# "priced 60% below", g04 "small ... beats much larger rivals", g06 "costs
+# 1% of GPT-4.5") and their ordinary variants; each is weak alone and needs
+# a second signal (a lab, a model, a number) to pass 50.
+20 | priced #% below
+25 | #% cheaper
+25 | costs #% of
+30 | #% of the cost
+30 | fraction of the price
+20 | fraction of the
+30 | cheapest
+15 | cheapest model*
+20 | much larger
+20 | mixture of experts
+20 | on a single
+20 | h100*
+20 | 1 bit
+20 | quantiz*
 # Claims with numbers: "2,048 H800s for $5.6M"
 30 | # h800*
 25 | h800*
@@ -44,6 +62,17 @@
 35 | cut* the price*
 35 | slash* price*
 25 | api price*
+# v4: price-cut wordings beside "price cut"
+30 | lower price*
+30 | lowers price*
+30 | lower pricing
+30 | lowers pricing
+25 | api pricing
+30 | price war*
+25 | model prices
+30 | halve* price*
+30 | halve* api price*
+25 | undercut*
 # Distillation and open weights
 30 | distill*
 30 | open weight*

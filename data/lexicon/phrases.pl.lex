@@ -23,6 +23,16 @@
 25 | # mln usd
 # Obniżki cen API
 35 | obniż* cen*
+# v4: the concepts of v3 in more inflections (g10 "obniża ceny swoich
+# modeli AI"): superlatives, "cheaper" alone, lower prices, price war
+30 | najtańsz*
+20 | tańsz*
+30 | tańsz* sztuczn* inteligencj*
+30 | niższ* cen*
+30 | wojn* cenow*
+25 | cen* modeli
+25 | ułamek kosztów
+20 | za ułamek
 35 | obniżk* cen*
 # Destylacja i otwarte wagi
 30 | destylac*
