@@ -10,6 +10,7 @@
  * pair bookkeeping.
  */
 #include "model/bpe_train.h"
+#include "model/slots.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,17 @@ static size_t pretok_next(const char *s, size_t i, size_t len)
     if (k < len && k - i > 1)
         return k - i - 1; /* \s+(?!\S): the last blank goes with the next word */
     return k - i;
+}
+
+/* Start of the first slot token (model/slots.h) in s[i..len), or len. */
+static size_t slot_next(const char *s, size_t i, size_t len)
+{
+    for (; i < len; i++) {
+        size_t n = s[i] == '<' ? slot_span(s + i, len - i) : 0;
+        if (n && slot_find(s + i, n) >= 0)
+            return i;
+    }
+    return len;
 }
 
 /* ---- pair table ------------------------------------------------------------ */
@@ -180,6 +192,8 @@ static bpe_vocab *vocab_alloc(int cap)
     bpe_vocab *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
+    for (int k = 0; k < SLOT_COUNT; k++)
+        v->slots[k] = -1;
     v->raw = calloc((size_t)cap, sizeof *v->raw);
     v->raw_len = calloc((size_t)cap, sizeof *v->raw_len);
     v->merge_pair = calloc((size_t)cap * 2, sizeof *v->merge_pair);
@@ -323,8 +337,9 @@ as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, i
                  int vocab_size)
 {
     *out = NULL;
-    if (vocab_size < 258 || vocab_size > 65536)
-        return as_fail(AS_ERR_USAGE, "bpe: vocabulary size %d not in [258, 65536]", vocab_size);
+    if (vocab_size < 258 + SLOT_COUNT || vocab_size > 65536)
+        return as_fail(AS_ERR_USAGE, "bpe: vocabulary size %d not in [%d, 65536]", vocab_size,
+                       258 + SLOT_COUNT);
     as_err e = AS_OK;
     word_set ws = {0};
     uint64_t *keys = NULL;
@@ -334,9 +349,13 @@ as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, i
         return as_fail(AS_ERR_NOMEM, "bpe: out of memory");
     for (int d = 0; d < n_docs && !e; d++)
         for (size_t i = 0; i < lens[d] && !e;) {
-            size_t n = pretok_next(docs[d], i, lens[d]);
-            e = words_add(&ws, docs[d] + i, (int)n);
-            i += n;
+            size_t end = slot_next(docs[d], i, lens[d]), n;
+            for (; i < end && !e; i += n) { /* slot tokens take no part in merges */
+                n = pretok_next(docs[d], i, end);
+                e = words_add(&ws, docs[d] + i, (int)n);
+            }
+            if (i < lens[d])
+                i += slot_span(docs[d] + i, lens[d] - i);
         }
     for (int b = 0; b < 256 && !e; b++) {
         char c = (char)b;
@@ -350,7 +369,7 @@ as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, i
     if (!e && (!keys || !counts))
         e = as_fail(AS_ERR_NOMEM, "bpe: out of memory");
     int32_t a, b;
-    while (!e && v->n_tokens < vocab_size - 2 && best_pair(&ws, keys, counts, cap, &a, &b)) {
+    while (!e && v->n_tokens < vocab_size - 2 - SLOT_COUNT && best_pair(&ws, keys, counts, cap, &a, &b)) {
         char buf[512];
         int la = v->raw_len[a], lb = v->raw_len[b];
         if (la + lb > (int)sizeof buf)
@@ -385,6 +404,10 @@ as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, i
         e = token_add(v, "<|summary|>", 11, vocab_size);
     v->eot = v->n_tokens - 2;
     v->sep = v->n_tokens - 1;
+    for (int k = 0; k < SLOT_COUNT && !e; k++) {
+        v->slots[k] = v->n_tokens;
+        e = token_add(v, slot_token((slot_id)k), (int)strlen(slot_token((slot_id)k)), vocab_size);
+    }
     if (!e)
         e = vocab_index_merges(v);
     free(keys);
@@ -400,11 +423,21 @@ as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, i
 
 /* ---- GGUF strings ------------------------------------------------------------ */
 
+int bpe_is_special(const bpe_vocab *v, int id)
+{
+    if (id == v->eot || id == v->sep)
+        return 1;
+    for (int k = 0; k < SLOT_COUNT; k++)
+        if (v->slots[k] == id)
+            return 1;
+    return 0;
+}
+
 char *bpe_token_string(const bpe_vocab *v, int id)
 {
     if (id < 0 || id >= v->n_tokens)
         return NULL;
-    int special = id == v->eot || id == v->sep;
+    int special = bpe_is_special(v, id);
     char *s = malloc((size_t)v->raw_len[id] * 2 + 1);
     if (!s)
         return NULL;
@@ -476,8 +509,11 @@ as_err bpe_vocab_from_strings(bpe_vocab **out, const char *const *tokens, const 
             v->eot = i;
         if (tok_lens[i] == 11 && memcmp(tokens[i], "<|summary|>", 11) == 0)
             v->sep = i;
+        int k = slot_find(tokens[i], tok_lens[i]);
+        if (k >= 0)
+            v->slots[k] = i;
         int n = tok_lens[i] < 1024 ? string_to_raw(buf, tokens[i], tok_lens[i]) : -1;
-        if (v->eot == i || v->sep == i) {
+        if (v->eot == i || v->sep == i || k >= 0) {
             n = (int)tok_lens[i];
             memcpy(buf, tokens[i], (size_t)n);
         }
@@ -537,8 +573,28 @@ static as_err ids_push(int32_t **ids, int *n, int *cap, int32_t id)
     return AS_OK;
 }
 
+static as_err encode_plain(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const char *text,
+                           size_t len);
+
 as_err bpe_encode(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const char *text,
                   size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t end = v->slots[0] >= 0 ? slot_next(text, i, len) : len;
+        as_err e = encode_plain(ids, n, cap, v, text + i, end - i);
+        if (e || end == len)
+            return e;
+        size_t sl = slot_span(text + end, len - end);
+        if ((e = ids_push(ids, n, cap, v->slots[slot_find(text + end, sl)])))
+            return e;
+        i = end + sl;
+    }
+    return AS_OK;
+}
+
+/* Ids of text that holds no slot token: pre-tokenize, then merge by rank. */
+static as_err encode_plain(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const char *text,
+                           size_t len)
 {
     int32_t sym[512];
     for (size_t i = 0; i < len;) {

@@ -11,7 +11,10 @@
  * broken by the smaller (left, right) id so training is deterministic.
  * Ids: 0..255 the bytes (in byte order), then one id per merge, then the
  * special tokens <|endoftext|> (BOS and EOS) and <|summary|> (separates the
- * fact sheet from the summary).  Token and merge strings for GGUF use GPT-2's
+ * fact sheet from the summary), then the slot tokens of model/slots.h in
+ * slot order ("<|ticker|>", ...: values the summary states, filled from the
+ * fact sheet after generation).  Special tokens are never split nor merged:
+ * the encoder cuts slot tokens out of the text before pre-tokenizing.  Token and merge strings for GGUF use GPT-2's
  * byte-to-unicode mapping.  The engine's own tokenizer (model/tokenizer.h)
  * is the one used at inference; this encoder gives the same ids on ASCII.
  */
@@ -19,6 +22,7 @@
 #define AS_BPE_TRAIN_H
 
 #include "common/error.h"
+#include "model/slots.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -31,13 +35,14 @@ typedef struct bpe_vocab {
     int32_t *merge_pair;   /* (n_merges, 2) left, right ids; rank = index */
     int32_t *merge_id;     /* (n_merges) resulting token id */
     int32_t eot, sep;      /* <|endoftext|>, <|summary|> */
+    int32_t slots[SLOT_COUNT]; /* id of each slot token; -1 in a vocabulary without slots */
     uint64_t *pair_keys;   /* open-addressing table (left, right) -> rank */
     int32_t *pair_rank;
     size_t pair_cap;
 } bpe_vocab;
 
-/* Learn a vocabulary of vocab_size tokens (>= 258, the bytes plus the two
- * specials) from n_docs texts.  *out: bpe_vocab_free frees. */
+/* Learn a vocabulary of vocab_size tokens (>= 258 + SLOT_COUNT: the bytes,
+ * the two specials and the slot tokens) from n_docs texts.  *out: bpe_vocab_free frees. */
 as_err bpe_train(bpe_vocab **out, const char *const *docs, const size_t *lens, int n_docs,
                  int vocab_size);
 
@@ -52,7 +57,11 @@ void bpe_vocab_free(bpe_vocab *v);
 as_err bpe_encode(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const char *text,
                   size_t len);
 
-/* The bytes of ids, specials dropped: heap string, caller frees; NULL when
+/* 1 when id is <|endoftext|>, <|summary|> or a slot token. */
+int bpe_is_special(const bpe_vocab *v, int id);
+
+/* The bytes of ids, <|endoftext|> and <|summary|> dropped, slot tokens kept
+ * as their text: heap string, caller frees; NULL when
  * out of memory. */
 char *bpe_decode(const bpe_vocab *v, const int32_t *ids, int n);
 

@@ -17,6 +17,7 @@
 #include "model/distill_facts.h"
 #include "model/guard.h"
 #include "model/narrator.h"
+#include "model/slots.h"
 #include "model/train_gguf.h"
 
 #include <math.h>
@@ -140,7 +141,7 @@ static as_err corpus_add_sheets(corpus *c, uint64_t first, uint64_t last, int ma
             }
             doc d = {0};
             d.prompt = factsheet_write_stock(&fs, i);
-            e = d.prompt ? narrator_write(&d.summary, &fs, i, seed)
+            e = d.prompt ? narrator_write_slots(&d.summary, &fs, i, seed)
                          : as_fail(AS_ERR_NOMEM, "distill: out of memory");
             if (e) {
                 free(d.prompt);
@@ -347,13 +348,23 @@ as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v
         for (int j = 0; j < k && !e; j++) {
             const factsheet *f = &fs[stock_of[j] / 64];
             guard_report g;
-            /* a summary without a single number says nothing: it does not pass */
-            passed += guard_check(&g, gen[j], f, stock_of[j] % 64) && g.n_numbers > 0;
+            char *filled = NULL;
+            int pass;
+            /* scored as the summarizer sees it: slots filled, then guarded */
+            e = slots_fill_check(&pass, &g, &filled, gen[j], f, stock_of[j] % 64);
+            free(gen[j]);
+            gen[j] = NULL;
+            if (e) {
+                for (int r = j + 1; r < k; r++)
+                    free(gen[r]);
+                break;
+            }
+            passed += pass;
             nums += g.n_numbers;
             nums_bad += g.n_bad_numbers;
-            rouge += distill_rouge_l(gen[j], ref[j]);
+            rouge += distill_rouge_l(filled, ref[j]);
             s->n++;
-            free(gen[j]);
+            free(filled);
         }
         for (int j = 0; j < k; j++) {
             free((char *)prompts[j]);

@@ -4,15 +4,21 @@
  *
  * A corpus document is one (fact sheet, stock) pair rendered as
  *     <|endoftext|> PROMPT <|summary|> SUMMARY <|endoftext|>
- * where PROMPT is factsheet_write_stock() and SUMMARY the teacher's text;
+ * where PROMPT is factsheet_write_stock() and SUMMARY the teacher's text
+ * delexicalised: narrator_write_slots(), every fact-sheet value (ticker,
+ * dates, moves, AR, t, CARs, peers, headline...) a slot token of
+ * model/slots.h that the summarizer fills from the sheet after generation;
  * the loss counts only the SUMMARY tokens and the closing <|endoftext|>.
  * Fact sheets come from distill_random_sheet() (seeds 1..n_facts); the
  * last heldout_pct percent of the sheets are never trained on and give the
- * held-out scores: ROUGE-L F1 of the student's greedy summary against the
- * teacher's (Lin 2004, longest common subsequence over words), the share of
- * summaries that pass the guard as generated (and state at least one
- * number), and the share of numbers in them that match the facts ("raw
- * faithfulness", before any fallback).
+ * held-out scores, all on the student's greedy summary with its slots
+ * filled (slots_fill_check(), as the summarizer does before its guard):
+ * ROUGE-L F1 against the teacher's plain text (Lin 2004, longest common
+ * subsequence over words), the share of summaries that pass the guard as
+ * generated (and state at least one number; a slot the stock lacks fails),
+ * and the share of numbers in them that match the facts ("raw
+ * faithfulness", before any regeneration or fallback; an unfilled slot
+ * counts as a wrong number).
  * The teacher is the narrator; this file does not run neural teachers.
  */
 #ifndef AS_DISTILL_H

@@ -10,6 +10,7 @@
 #include "model/generate.h"
 #include "model/guard.h"
 #include "model/narrator.h"
+#include "model/slots.h"
 #include "model/tokenizer.h"
 #include "model/transformer.h"
 
@@ -129,9 +130,13 @@ static as_err generate_some(char **texts, guard_summarizer *s, int *const *promp
         size_t len = 0;
         const int32_t *ids = out + (size_t)k * n_predict;
         int m = n_out[k];
-        tokenizer_decode(NULL, 0, &len, s->tk, ids, m, 0);
+        if (m > 0 && ids[m - 1] == s->eot)
+            m--;
+        /* special tokens as text: the slot tokens are filled in afterwards */
+        tokenizer_decode(NULL, 0, &len, s->tk, ids, m, TOKENIZER_PARSE_SPECIAL);
         texts[k] = malloc(len + 1);
-        if (!texts[k] || tokenizer_decode(texts[k], len + 1, &len, s->tk, ids, m, 0))
+        if (!texts[k] ||
+            tokenizer_decode(texts[k], len + 1, &len, s->tk, ids, m, TOKENIZER_PARSE_SPECIAL))
             e = as_fail(AS_ERR_NOMEM, "summarizer: out of memory");
     }
 cleanup:
@@ -183,14 +188,16 @@ as_err guard_summarize_sheet(summary *out, guard_summarizer *s, const factsheet 
     int n_retry = 0;
     for (int i = 0; i < n && !e; i++) {
         guard_report g;
+        char *filled = NULL;
         out[i].attempts = 1;
-        out[i].raw_pass = guard_check(&g, texts[i], fs, i) && g.n_numbers > 0;
+        if ((e = slots_fill_check(&out[i].raw_pass, &g, &filled, texts[i], fs, i)))
+            break;
         out[i].n_numbers = g.n_numbers;
         out[i].n_bad_numbers = g.n_bad_numbers;
-        if (out[i].raw_pass) {
-            out[i].text = texts[i];
-            texts[i] = NULL;
-        } else {
+        if (out[i].raw_pass)
+            out[i].text = filled;
+        else {
+            free(filled);
             which[n_retry++] = i;
         }
     }
@@ -203,11 +210,15 @@ as_err guard_summarize_sheet(summary *out, guard_summarizer *s, const factsheet 
         for (int k = 0; k < n_retry && !e; k++) {
             int i = which[k];
             guard_report g;
+            char *filled = NULL;
+            int pass;
             out[i].attempts = 2;
-            if (guard_check(&g, again[k], fs, i) && g.n_numbers > 0) {
-                out[i].text = again[k];
-                again[k] = NULL;
+            if ((e = slots_fill_check(&pass, &g, &filled, again[k], fs, i)))
+                break;
+            if (pass) {
+                out[i].text = filled;
             } else {
+                free(filled);
                 out[i].fallback = 1;
                 e = narrator_write(&out[i].text, fs, i, seed);
             }

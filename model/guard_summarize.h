@@ -8,8 +8,11 @@
  * summary per stock of a fact sheet, all stocks decoded together (batched
  * generation, model/generate.h).  The prompt of a stock is
  *     <|endoftext|> factsheet_write_stock() <|summary|>
- * as the distilled model was trained (model/distill.h).  Attempt 1 is
- * greedy; a summary that fails the guard is regenerated with temperature
+ * as the distilled model was trained (model/distill.h).  The model writes
+ * slot tokens for the facts ("<|ticker|> <|move_a|> ..."); they are filled
+ * from the sheet with the narrator's formatting (model/slots.h) and the
+ * guard then checks the filled text as it checks any text; a slot the stock
+ * has no value for fails the attempt.  Attempt 1 is greedy; a summary that fails the guard is regenerated with temperature
  * 0.7 (attempt 2); if that fails too the narrator's paragraph is used and
  * the summary is flagged.  The flags are what the summaries table stores.
  * It does not open the database.
@@ -24,7 +27,7 @@
 
 typedef struct summary {
     char *text;            /* heap, the summary kept */
-    int raw_pass;          /* attempt 1 passed the guard */
+    int raw_pass;          /* attempt 1, slots filled, passed the guard */
     int attempts;          /* model attempts made: 1 or 2 */
     int fallback;          /* 1: text is the narrator's */
     int n_numbers, n_bad_numbers; /* of attempt 1, before the guard */

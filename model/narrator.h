@@ -21,7 +21,7 @@
 
 /* Magnitude classes of a day-0 move, by |return| in percent: >= 10 extreme,
  * >= 5 large, >= 2 clear, >= 0.5 small, else flat.  The verbs of each class
- * are listed in narrator.c and recognised by the guard. */
+ * are listed in slots.c and recognised by the guard. */
 typedef enum narrator_mag {
     NARRATOR_FLAT,
     NARRATOR_SMALL,
@@ -35,5 +35,10 @@ narrator_mag narrator_magnitude(double pct);
 /* The paragraph about stock (index into fs->stocks).  *out is a heap string,
  * caller frees.  AS_ERR_RANGE for a bad index, AS_ERR_NOMEM. */
 as_err narrator_write(char **out, const factsheet *fs, int stock, uint64_t seed);
+
+/* The same paragraph with every fact-sheet value left as its slot token
+ * (model/slots.h): slots_fill() of it gives narrator_write()'s bytes.  This
+ * is the distillation corpus's summary. */
+as_err narrator_write_slots(char **out, const factsheet *fs, int stock, uint64_t seed);
 
 #endif

@@ -77,7 +77,7 @@ as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *
     }
     for (int i = 0; i < v->n_tokens; i++) {
         toks[i] = bpe_token_string(v, i);
-        types[i] = i == v->eot || i == v->sep ? 3 : 1; /* control / normal (llama_token_type) */
+        types[i] = bpe_is_special(v, i) ? 3 : 1; /* control / normal (llama_token_type) */
     }
     for (int i = 0; i < v->n_merges; i++)
         merges[i] = bpe_merge_string(v, i);

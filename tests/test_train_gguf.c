@@ -2,7 +2,8 @@
  * test_train_gguf.c -- the GGUF export of a trained model and its BPE
  * vocabulary: the engine's reader (model/gguf.h, an independent parser)
  * sees llama.cpp's names, shapes and keys; loading the file back gives the
- * same weights, the same vocabulary and the same logits.
+ * same weights, the same vocabulary and the same logits; slot tokens stay
+ * whole from the BPE trainer to the engine's tokenizer.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +13,8 @@
 
 #include "model/bpe_train.h"
 #include "model/gguf.h"
+#include "model/slots.h"
+#include "model/tokenizer.h"
 #include "model/train.h"
 #include "model/train_gguf.h"
 
@@ -60,6 +63,84 @@ static void test_bpe_round_trip(void **state)
     assert_int_equal(bpe_train(&small, docs, lens, 3, 100), AS_ERR_USAGE);
     assert_null(small);
     bpe_vocab_free(v);
+}
+
+/* Slot tokens (model/slots.h) are single special tokens: never split, never
+ * part of a merge, kept as text by the decoder; in the GGUF they are control
+ * tokens, so the engine's tokenizer renders them only when asked and never
+ * makes one out of prompt text. */
+static void test_bpe_slot_tokens(void **state)
+{
+    (void)state;
+    static const char *sdocs[] = {
+        "<|ticker|> shares <|move_a|> on <|date|><|mv_b|>. The market (<|market|>) "
+        "<|mkt_move_c|>, leaving an abnormal return of <|ar0|>% (t = <|t0|>).",
+        "On <|date_mdy|>, <|ticker|> <|move_b|>. <|sig_a|> The trigger was the news "
+        "\"<|headline|>\" (<|source|>).",
+    };
+    size_t lens[2] = {strlen(sdocs[0]), strlen(sdocs[1])};
+    bpe_vocab *v;
+    assert_int_equal(bpe_train(&v, sdocs, lens, 2, 300 + SLOT_COUNT), AS_OK);
+    for (int k = 0; k < SLOT_COUNT; k++) {
+        int32_t id = v->slots[k];
+        assert_true(id >= 0 && bpe_is_special(v, id));
+        assert_int_equal(v->raw_len[id], (int)strlen(slot_token((slot_id)k)));
+    }
+    for (int i = 0; i < v->n_merges; i++) /* no merge makes or uses a slot's text */
+        for (int j = 0; j < 3; j++) {
+            int32_t id = j < 2 ? v->merge_pair[2 * i + j] : v->merge_id[i];
+            assert_null(memmem(v->raw[id], (size_t)v->raw_len[id], "<|", 2));
+        }
+    int32_t *ids = NULL;
+    int n = 0, cap = 0;
+    assert_int_equal(bpe_encode(&ids, &n, &cap, v, sdocs[1], lens[1]), AS_OK);
+    int n_slots = 0, first = -1;
+    for (int i = 0; i < n; i++)
+        if (bpe_is_special(v, ids[i]) && n_slots++ == 0)
+            first = ids[i];
+    assert_int_equal(n_slots, 6);
+    assert_int_equal(first, v->slots[SLOT_DATE_MDY]);
+    char *back = bpe_decode(v, ids, n);
+    assert_string_equal(back, sdocs[1]);
+    free(back);
+    free(ids);
+
+    train_config c = {.vocab = v->n_tokens, .dim = 16, .n_layers = 1, .n_heads = 2,
+                      .ffn_dim = 32, .ctx = 64, .tied = 1, .rope_base = 10000.0f,
+                      .norm_eps = 1e-5f};
+    train_model *m;
+    assert_int_equal(train_model_new(&m, &c, 5), AS_OK);
+    char path[512];
+    path_make(path, sizeof path, "slots");
+    assert_int_equal(train_gguf_save(path, m, v, "test", NULL, 0), AS_OK);
+    train_model *m2;
+    bpe_vocab *v2;
+    assert_int_equal(train_gguf_load(&m2, &v2, path), AS_OK);
+    assert_memory_equal(v2->slots, v->slots, sizeof v->slots);
+    gguf_file *g;
+    tokenizer *tk;
+    assert_int_equal(gguf_open(&g, path), AS_OK);
+    assert_int_equal(tokenizer_new_from_gguf(&tk, g), AS_OK);
+    int32_t t = v->slots[SLOT_TICKER];
+    assert_int_equal(tokenizer_token_type(tk, t), TOKEN_TYPE_CONTROL);
+    char buf[64];
+    size_t len = 0;
+    assert_int_equal(tokenizer_decode(buf, sizeof buf, &len, tk, &t, 1, TOKENIZER_PARSE_SPECIAL),
+                     AS_OK);
+    assert_int_equal(len, 10);
+    assert_memory_equal(buf, "<|ticker|>", 10);
+    int32_t enc[32];
+    int got = 0;
+    assert_int_equal(tokenizer_encode(enc, 32, &got, tk, "<|ticker|>", 10, 0), AS_OK);
+    for (int i = 0; i < got; i++)
+        assert_int_not_equal(enc[i], t);
+    tokenizer_free(tk);
+    gguf_close(g);
+    unlink(path);
+    train_model_free(m);
+    train_model_free(m2);
+    bpe_vocab_free(v);
+    bpe_vocab_free(v2);
 }
 
 static void export_check(int tied)
@@ -160,6 +241,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bpe_round_trip),
+        cmocka_unit_test(test_bpe_slot_tokens),
         cmocka_unit_test(test_export_untied),
         cmocka_unit_test(test_export_tied),
         cmocka_unit_test(test_load_refuses_other_files),
