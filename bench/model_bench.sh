@@ -11,10 +11,16 @@
 # the ratio is against the better of the two builds.  bench/membw.c gives
 # the machine's memory bandwidth, and the decode bound printed is weight
 # bytes per token / read bandwidth.  The load average at start and end is
-# printed: the machine is shared, so read the figures with it.  Results go
-# to stdout and bench/out/model_bench.txt; synth files stay in bench/out/.
+# printed: the machine is shared, so read the figures with it; beside each
+# wall-clock rate is the rate per CPU-second of the process, which the
+# other programs' slices do not dilute (our own spin waits are in it).
+# With BASE_BIN set (an older build of aftershock), each figure is also
+# taken with that binary right after ours, and the ratio ours / base shows
+# what changed on the same machine in the same minute.  Results go to
+# stdout and bench/out/model_bench.txt; synth files stay in bench/out/.
 set -eu
 BIN=${AFTERSHOCK_BIN:-./aftershock}
+BASE=${BASE_BIN:-}
 OUT=bench/out
 REF=${AS_SHARED_DIR:-../shared}/models/reference-outputs.md
 T=${THREADS:-2}
@@ -51,20 +57,31 @@ llama_ref() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
 say ""
-say "$(printf '%-22s %-6s %10s %10s %7s' model test ours llama.cpp ratio)"
+say "$(printf '%-22s %-6s %10s %10s %7s %10s %10s %7s' model test ours llama.cpp ratio per-cpu-s base ours/base)"
+# field $2 of line /$1/ of bench output $3: rate; $4 with "per CPU-second"
+rate() { echo "$3" | awk -v p="$1" -v f="$2" '$0 ~ p { print $f }'; }
+cpurate() { echo "$2" | awk -v p="$1" '$0 ~ p { sub(/.*\(/, ""); print $1 }'; }
+line() { # label test ours llama per-cpu base
+    say "$(printf '%-22s %-6s %10.2f %10s %7s %10.2f %10s %7s' "$1" "$2" "$3" "$4" "$(ratio "$3" "$4")" \
+        "$5" "${6:--}" "$(ratio "$3" "${6:--}")")"
+}
 run() { # label file llama-bench-name
     r=$("$BIN" model bench "$2" --pp 128 --tg 64 -t "$T" --reps "$REPS")
+    rb=""
+    [ -z "$BASE" ] || rb=$("$BASE" model bench "$2" --pp 128 --tg 64 -t "$T" --reps "$REPS")
     mib=$(echo "$r" | sed -n 's/.*, \([0-9.]*\) MiB of weights read per token.*/\1/p')
-    pp=$(echo "$r" | awk '/^pp128:/ { print $2 }')
-    tg=$(echo "$r" | awk '/^tg64/ { print $4 }')
-    lpp=$(llama_ref "$3" pp128)
-    ltg=$(llama_ref "$3" tg64)
-    say "$(printf '%-22s %-6s %10.2f %10s %7s' "$1" pp128 "$pp" "$lpp" "$(ratio "$pp" "$lpp")")"
-    say "$(printf '%-22s %-6s %10.2f %10s %7s' "$1" tg64 "$tg" "$ltg" "$(ratio "$tg" "$ltg")")"
+    line "$1" pp128 "$(rate '^pp128:' 2 "$r")" "$(llama_ref "$3" pp128)" "$(cpurate '^pp128:' "$r")" \
+        "$(rate '^pp128:' 2 "$rb")"
+    tg=$(rate '^tg64' 4 "$r")
+    line "$1" tg64 "$tg" "$(llama_ref "$3" tg64)" "$(cpurate '^tg64' "$r")" "$(rate '^tg64' 4 "$rb")"
     bound=$(awk -v g="$READ_GBS" -v m="$mib" 'BEGIN { printf "%.1f", g * 1e9 / (m * 1048576) }')
     say "$(printf '%-22s %-6s %10s %10s %7s' "$1" bound "$bound" "" "$(ratio "$tg" "$bound")")  (decode bound: $mib MiB per token at $READ_GBS GB/s)"
-    b=$("$BIN" model bench "$2" --pp 0 --tg 16 --batch 32 -t "$T" --reps "$REPS" | awk '/^tg16/ { print $4 }')
-    say "$(printf '%-22s %-6s %10.2f %10.2f %7s' "$1" tg-b32 "$b" "$tg" "$(ratio "$b" "$tg")")  (32 sequences vs single stream)"
+    b=$("$BIN" model bench "$2" --pp 0 --tg 16 --batch 32 -t "$T" --reps "$REPS")
+    s1=$("$BIN" model bench "$2" --pp 0 --tg 16 -t "$T" --reps "$REPS")
+    bb=$(rate '^tg16' 4 "$b")
+    s1r=$(rate '^tg16' 4 "$s1")
+    say "$(printf '%-22s %-6s %10.2f %10.2f %7s %10.2f %10s' "$1" tg-b32 "$bb" "$s1r" "$(ratio "$bb" "$s1r")" \
+        "$(cpurate '^tg16' "$b")" "")  (32 sequences vs one, back to back)"
 }
 
 run stories260K-F32 "${AS_SHARED_DIR:-../shared}/models/stories260K.gguf" "llama ?B all F32 (guessed)"
