@@ -10,8 +10,9 @@
 # shapes, 2 threads, are read from ../shared/models/reference-outputs.md
 # (llama-bench -p 128 -n 64 -t 2 -r 5, builds with and without OpenBLAS);
 # the ratio is against the better of the two builds.  bench/membw.c gives
-# the machine's memory bandwidth, and the decode bound printed is weight
-# bytes per token / read bandwidth.  The load average at start and end is
+# the machine's memory bandwidth, and the decode bound printed is read
+# bandwidth / weight bytes per token (at one thread, per CPU-second beside
+# the per-CPU-second decode rate).  The load average at start and end is
 # printed: the machine is shared, so read the figures with it; beside each
 # wall-clock rate is the rate per CPU-second of the process, which the
 # other programs' slices do not dilute (our own spin waits are in it).
@@ -37,6 +38,9 @@ say "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 BW=$("$OUT/membw" "$T" 9 2>/dev/null)
 say "memory bandwidth, $T threads, median of 9 (GB/s): $(echo "$BW" | tr '\n' ' ')"
 READ_GBS=$(echo "$BW" | awk '$1 == "read_gbs" { print $2 }')
+BW1=$("$OUT/membw" 1 9 2>/dev/null)
+say "memory bandwidth, 1 thread, median of 9, per CPU-second (GB/s): $(echo "$BW1" | grep _cpu | tr '\n' ' ')"
+READ1_CPU=$(echo "$BW1" | awk '$1 == "read_gbs_cpu" { print $2 }')
 
 synth() { # name arch dim layers heads kv ffn vocab type
     f="$OUT/$1.gguf"
@@ -99,7 +103,8 @@ run() { # label file llama-bench-name
     say "$(line "$1" pp-t1 "$(rate '^pp128:' 2 "$r")" "$l1" "$c" "")  (per CPU-second / llama.cpp: $(ratio "$c" "$l1"))"
     l1=$(llama_ref "$3" tg64 1)
     c=$(cpurate '^tg64' "$r")
-    say "$(line "$1" tg-t1 "$(rate '^tg64' 4 "$r")" "$l1" "$c" "")  (per CPU-second / llama.cpp: $(ratio "$c" "$l1"))"
+    b1=$(awk -v g="$READ1_CPU" -v m="$mib" 'BEGIN { printf "%.1f", g * 1e9 / (m * 1048576) }')
+    say "$(line "$1" tg-t1 "$(rate '^tg64' 4 "$r")" "$l1" "$c" "")  (per CPU-second / llama.cpp: $(ratio "$c" "$l1"); / one-thread bound $b1: $(ratio "$c" "$b1"))"
 }
 
 run stories260K-F32 "${AS_SHARED_DIR:-../shared}/models/stories260K.gguf" "llama ?B all F32 (guessed)"
