@@ -7,8 +7,11 @@
  * Arrays of 2^23 doubles (64 MiB each, several times any last-level cache
  * of a 2-core VM), split across T threads by contiguous ranges as the model
  * splits weight rows; each kernel runs R times and the median is printed in
- * GB/s (1e9 bytes).  Built and run by bench/model_bench.sh, not part of the
- * library; usage: membw [THREADS] [REPS].
+ * GB/s (1e9 bytes).  Each kernel is also timed by the process's CPU clock
+ * divided by T (read_gbs_cpu): bytes per CPU-second of each thread, which
+ * other programs' time slices on a shared machine do not dilute, the peer
+ * of `model bench`'s per-CPU-second decode rate.  Built and run by
+ * bench/model_bench.sh, not part of the library; usage: membw [THREADS] [REPS].
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -48,11 +51,19 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static double run(int threads, int kind)
+static double cpu_now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Wall seconds of one pass; *cpu gets the CPU seconds per thread. */
+static double run(int threads, int kind, double *cpu)
 {
     pthread_t tid[64];
     range r[64];
-    double t0 = now_s();
+    double t0 = now_s(), c0 = cpu_now_s();
     for (int t = 0; t < threads; t++) {
         /* multiples of 4 so the read loop's 4-wide steps stay inside */
         r[t] = (range){N * t / threads & ~3L, N * (t + 1) / threads & ~3L, t, kind};
@@ -64,6 +75,7 @@ static double run(int threads, int kind)
     work(&r[0]);
     for (int t = 1; t < threads; t++)
         pthread_join(tid[t], NULL);
+    *cpu = (cpu_now_s() - c0) / threads;
     return now_s() - t0;
 }
 
@@ -89,8 +101,8 @@ int main(int argc, char **argv)
     a = malloc(N * sizeof *a);
     b = malloc(N * sizeof *b);
     c = malloc(N * sizeof *c);
-    double *t = malloc((size_t)reps * sizeof *t);
-    if (!a || !b || !c || !t) {
+    double *t = malloc((size_t)reps * sizeof *t), *tc = malloc((size_t)reps * sizeof *tc);
+    if (!a || !b || !c || !t || !tc) {
         fprintf(stderr, "membw: out of memory\n");
         return 1;
     }
@@ -103,9 +115,11 @@ int main(int argc, char **argv)
     static const double bytes[2] = {3.0 * 8 * N, 1.0 * 8 * N};
     for (int kind = 0; kind < 2; kind++) {
         for (long i = 0; i < reps; i++)
-            t[i] = run((int)threads, kind);
+            t[i] = run((int)threads, kind, &tc[i]);
         qsort(t, (size_t)reps, sizeof *t, cmp);
+        qsort(tc, (size_t)reps, sizeof *tc, cmp);
         printf("%s_gbs %.2f\n", name[kind], bytes[kind] / t[reps / 2] / 1e9);
+        printf("%s_gbs_cpu %.2f\n", name[kind], bytes[kind] / tc[reps / 2] / 1e9);
     }
     /* print a result of the sums so the reads cannot be optimised away */
     double s = 0;
@@ -116,5 +130,6 @@ int main(int argc, char **argv)
     free(b);
     free(c);
     free(t);
+    free(tc);
     return 0;
 }

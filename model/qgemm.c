@@ -2,18 +2,19 @@
  * qgemm.c -- Q8_0 / Q4_0 weights x Q8 activations, many rows by many
  * columns (see qgemm.h).
  *
- * The x86 kernel (model/qgemm_tile.h, built once for AVX2 and once for
- * AVX-512 VNNI, picked at run time) works on tiles of QG_RM weight rows by
- * QG_RN activation rows, 12 float accumulators that stay in registers for
- * the whole row; a
- * weight block is unpacked once and used for QG_RN activation rows, an
+ * The x86 kernels (model/qgemm_tile.h on ymm registers, built once for
+ * AVX2 and once for AVX-VNNI, and a zmm variant for AVX-512 VNNI below;
+ * the widest the CPU has is picked at run time) work on tiles of 4 weight
+ * rows by 3 activation rows, 12 float accumulators that stay in registers
+ * for the whole row; a weight block is unpacked once and used for QG_RN activation rows, an
  * activation block for QG_RM weight rows.  This is the shape of llamafile's
  * tinyBLAS_Q0_AVX in llama.cpp (4 x 3 with 16 vector registers).  Signed x
  * signed bytes go through maddubs by taking |w| and moving w's sign onto x
  * (the ggml trick; |w|, |x| <= 127 keeps the int16 pair sums from
- * saturating).  Row order of the sums is the same as the reference; only
- * the float summation order inside a row differs (8 lanes, then a
- * horizontal add), so the two agree to float rounding.
+ * saturating); the VNNI variants sum in int32 and use unsigned weights
+ * with an offset instead.  Row order of the sums is the same as the
+ * reference; only the float summation order inside a row differs (8 or 16
+ * lanes, then a horizontal add), so they agree to float rounding.
  */
 #include "model/qgemm.h"
 
@@ -80,7 +81,7 @@ qgemm_fn qgemm_ref(ggml_type t)
     return t == GGML_TYPE_Q8_0 ? qgemm_q8_0_ref : t == GGML_TYPE_Q4_0 ? qgemm_q4_0_ref : NULL;
 }
 
-/* ---- x86: AVX2, and AVX-512 VNNI where the CPU has it ----------------- */
+/* ---- x86: AVX2, AVX-VNNI and AVX-512 VNNI, picked at run time ----------- */
 #if QGEMM_X86
 /* the AVX2 variant */
 #define QG_NAME(x) x##_avx2
@@ -98,56 +99,267 @@ qgemm_fn qgemm_ref(ggml_type t)
 #undef QG_IDOT
 #undef QG_UNSIGNED
 
-/* the VNNI variant: vpdpbusd on 256-bit registers (AVX512VL encoding), one
+/* the AVX-VNNI variant: vpdpbusd on 256-bit registers (the VEX encoding,
+ * for CPUs with AVX-VNNI and no AVX-512, such as Intel's Alder Lake), one
  * instruction for maddubs + madd, summing in int32 so unsigned weights
- * (w + offset) cannot saturate; 32 vector registers hold the tile */
-#define QG_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512vnni"
-#define QG_NAME(x) x##_vnni
+ * (w + offset) cannot saturate */
+#define QG_TARGET "avx2,fma,f16c,avxvnni"
+#define QG_NAME(x) x##_avxvnni
 #define QG_FN __attribute__((target(QG_TARGET)))
 #define TILE_FN static inline __attribute__((always_inline, target(QG_TARGET)))
-#define QG_IDOT(u, s, c) _mm256_dpbusd_epi32(c, u, s)
+#define QG_IDOT(u, s, c) _mm256_dpbusd_avx_epi32(c, u, s)
 #define QG_UNSIGNED 1
 #include "model/qgemm_tile.h"
 
-static int cpu_has_vnni(void)
+/* ---- the AVX-512 variant: zmm registers, two blocks per instruction -----
+ *
+ * The same tile walk as qgemm_tile.h, with each 512-bit register holding a
+ * pair of blocks, k in the low half and k + 1 in the high half: one
+ * vpdpbusd then does 64 multiply-adds where the ymm variant does 32, and
+ * the float work per pair (convert, scale product, fused add) is shared by
+ * both blocks, since the two halves are only summed at the end.  The scale
+ * vectors carry block k's scale in the low 8 lanes and k + 1's in the high
+ * 8.  An odd last block is a pair whose high half is zero in both operands
+ * (loaded as zero, never read past the row).  Weights are unsigned with an
+ * offset as in the AVX-VNNI variant.  On Zen 4/5 and recent Intel cores a
+ * 512-bit vpdpbusd issues at the ymm rate, so prefill and batched decode
+ * (compute-bound) gain up to 2x; decode is memory-bound either way. */
+#define Z_TARGET "avx2,fma,f16c,avx512f,avx512vl,avx512bw,avx512dq,avx512vnni"
+#define ZF static inline __attribute__((always_inline, target(Z_TARGET)))
+#define Z_RM 4 /* weight rows per tile */
+#define Z_RN 3 /* activation rows per tile: 12 accumulators + 9 operands */
+/* Bytes ahead of the current block that the first tile of a row strip asks
+ * for: that tile streams the strip from memory (single-token decode does
+ * nothing else), the strip's later tiles find it in cache.  The hardware
+ * prefetcher alone leaves a core's stream at ~11 GB/s here; 4-16 KiB ahead
+ * gave 1.3-1.5x on a 59 MiB matrix (bench/qgemm_bench.c, Zen 5).  Reading
+ * past the end of the weights is harmless: a prefetch never faults. */
+#define Z_PREFETCH 8192
+
+ZF __m512i z_halves(const void *lo, const void *hi, int two)
+{
+    __m256i a = _mm256_loadu_si256((const __m256i *)lo);
+    return two ? _mm512_inserti64x4(_mm512_castsi256_si512(a), _mm256_loadu_si256((const __m256i *)hi), 1)
+               : _mm512_zextsi256_si512(a);
+}
+
+/* Blocks k and k + 1 (two = 1) or k alone of a weight row: unsigned values
+ * (Q8_0: w ^ 0x80 = w + 128; Q4_0: the nibble, offset 8) and the pair's
+ * scales as [d_k x 8, d_k+1 x 8]. */
+ZF __m512i z_wpair(__m512 *d, const char *row, int k, int q4, int two)
+{
+    uint16_t h0, h1 = 0;
+    __m512i q;
+    if (q4) {
+        const blk_q4_0 *a = (const blk_q4_0 *)row + k;
+        __m128i r0 = _mm_loadu_si128((const __m128i *)a[0].qs);
+        __m128i r1 = two ? _mm_loadu_si128((const __m128i *)a[1].qs) : _mm_setzero_si128();
+        /* 128-bit lanes [r0, r0, r1, r1], the odd ones shifted down a
+         * nibble: low nibbles are elements 0..15 of a block, high 16..31 */
+        __m512i r = _mm512_castsi256_si512(_mm256_set_m128i(r1, r0));
+        r = _mm512_shuffle_i64x2(r, r, 0x50);
+        const long long s4 = 0x0004000400040004LL; /* 4 in every 16-bit lane */
+        r = _mm512_srlv_epi16(r, _mm512_set_epi64(s4, s4, 0, 0, s4, s4, 0, 0));
+        q = _mm512_and_si512(r, _mm512_set1_epi8(0xF));
+        h0 = a[0].d;
+        if (two)
+            h1 = a[1].d;
+    } else {
+        const blk_q8_0 *a = (const blk_q8_0 *)row + k;
+        q = _mm512_xor_si512(z_halves(a[0].qs, a[1].qs, two), _mm512_set1_epi8((char)0x80));
+        if (!two) /* the zero high half must stay zero: it meets zero x anyway */
+            q = _mm512_zextsi256_si512(_mm512_castsi512_si256(q));
+        h0 = a[0].d;
+        if (two)
+            h1 = a[1].d;
+    }
+    __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)h0 | (int)h1 << 16));
+    *d = _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
+                               _mm512_castps128_ps512(f));
+    return q;
+}
+
+ZF float z_hsum(__m512 v)
+{
+    return _mm512_reduce_add_ps(v);
+}
+
+ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act, int nb,
+               int q4, int rm, int rn, int pf)
+{
+    __m512 acc[Z_RM][Z_RN];
+#pragma GCC unroll 4
+    for (int i = 0; i < rm; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < rn; j++)
+            acc[i][j] = _mm512_setzero_ps();
+    for (int k = 0; k < nb; k += 2) {
+        int two = k + 1 < nb;
+        __m512i x[Z_RN], c[Z_RN];
+        __m512 dx[Z_RN];
+#pragma GCC unroll 4
+        for (int j = 0; j < rn; j++) {
+            const blk_q8_act *a = act + (size_t)j * nb + k;
+            if (two) {
+                x[j] = z_halves(a[0].qs, a[1].qs, 1);
+                dx[j] = _mm512_insertf32x8(_mm512_set1_ps(a[0].d), _mm256_set1_ps(a[1].d), 1);
+            } else {
+                x[j] = z_halves(a[0].qs, NULL, 0);
+                dx[j] = _mm512_zextps256_ps512(_mm256_set1_ps(a[0].d));
+            }
+            /* u = w + off: u . x - off * sum(x) = w . x */
+            c[j] = _mm512_sub_epi32(_mm512_setzero_si512(),
+                                    _mm512_dpbusd_epi32(_mm512_setzero_si512(),
+                                                        _mm512_set1_epi8(q4 ? 8 : (char)0x80), x[j]));
+        }
+        if (pf)
+#pragma GCC unroll 4
+            for (int i = 0; i < rm; i++)
+                _mm_prefetch(w + (size_t)i * rb + (size_t)k * (q4 ? sizeof(blk_q4_0) : sizeof(blk_q8_0)) +
+                                 Z_PREFETCH, _MM_HINT_T0);
+#pragma GCC unroll 4
+        for (int i = 0; i < rm; i++) {
+            __m512 dw;
+            __m512i q = two ? z_wpair(&dw, w + (size_t)i * rb, k, q4, 1)
+                            : z_wpair(&dw, w + (size_t)i * rb, k, q4, 0);
+#pragma GCC unroll 4
+            for (int j = 0; j < rn; j++) {
+                __m512i p = _mm512_dpbusd_epi32(c[j], q, x[j]);
+                acc[i][j] = _mm512_fmadd_ps(_mm512_mul_ps(dw, dx[j]), _mm512_cvtepi32_ps(p), acc[i][j]);
+            }
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < rm; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < rn; j++)
+            out[(size_t)j * ldo + i] = z_hsum(acc[i][j]);
+}
+
+#define Z_CASE(RM, RN)                                                                     \
+    case RM * 4 + RN:                                                                      \
+        z_tile(out, ldo, w, rb, act, nb, q4, RM, RN, pf);                                 \
+        return;
+
+ZF void z_tile_any(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act,
+                   int nb, int q4, int rm, int rn, int pf)
+{
+    switch (rm * 4 + rn) {
+    Z_CASE(1, 1) Z_CASE(1, 2) Z_CASE(1, 3)
+    Z_CASE(2, 1) Z_CASE(2, 2) Z_CASE(2, 3)
+    Z_CASE(3, 1) Z_CASE(3, 2) Z_CASE(3, 3)
+    Z_CASE(4, 1) Z_CASE(4, 2) Z_CASE(4, 3)
+    default:
+        return; /* rm in 1..Z_RM, rn in 1..Z_RN by construction */
+    }
+}
+
+ZF void z_rows(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
+               const blk_q8_act *act, int nb, int B, int q4)
+{
+    for (long r = r0; r < r1; r += Z_RM) {
+        int rm = r1 - r < Z_RM ? (int)(r1 - r) : Z_RM;
+        const char *wr = (const char *)w + (size_t)r * row_bytes;
+        for (int b = 0; b < B; b += Z_RN) {
+            int rn = B - b < Z_RN ? B - b : Z_RN;
+            z_tile_any(out + (size_t)b * ldo + r, ldo, wr, row_bytes, act + (size_t)b * nb, nb,
+                       q4, rm, rn, b == 0);
+        }
+    }
+}
+
+__attribute__((target(Z_TARGET))) static void qgemm_q8_0_avx512(float *out, size_t ldo,
+    const void *w, size_t row_bytes, long r0, long r1, const blk_q8_act *act, int nb, int B)
+{
+    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 0);
+}
+
+__attribute__((target(Z_TARGET))) static void qgemm_q4_0_avx512(float *out, size_t ldo,
+    const void *w, size_t row_bytes, long r0, long r1, const blk_q8_act *act, int nb, int B)
+{
+    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 1);
+}
+
+static int cpu_has(qgemm_isa isa)
 {
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512bw");
+    switch (isa) {
+    case QGEMM_REF:
+        return 1;
+    case QGEMM_AVX2:
+        return quant_has_avx2();
+    case QGEMM_AVX_VNNI:
+        return quant_has_avx2() && __builtin_cpu_supports("avxvnni");
+    case QGEMM_AVX512:
+        return quant_has_avx2() && __builtin_cpu_supports("avx512vnni") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq");
+    }
+    return 0;
 }
 
-qgemm_fn qgemm_avx2(ggml_type t)
+qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa)
 {
-    if (!quant_has_avx2())
+    if (!cpu_has(isa) || (t != GGML_TYPE_Q8_0 && t != GGML_TYPE_Q4_0))
         return NULL;
-    return t == GGML_TYPE_Q8_0 ? qgemm_q8_0_avx2 : t == GGML_TYPE_Q4_0 ? qgemm_q4_0_avx2 : NULL;
-}
-
-qgemm_fn qgemm_fast(ggml_type t)
-{
-    if (quant_has_avx2() && cpu_has_vnni())
-        return t == GGML_TYPE_Q8_0 ? qgemm_q8_0_vnni : t == GGML_TYPE_Q4_0 ? qgemm_q4_0_vnni : NULL;
-    return quant_has_avx2() ? qgemm_avx2(t) : qgemm_ref(t);
-}
-
-const char *qgemm_fast_name(void)
-{
-    return !quant_has_avx2() ? "portable" : cpu_has_vnni() ? "avx512-vnni" : "avx2";
-}
-#else
-qgemm_fn qgemm_avx2(ggml_type t)
-{
-    (void)t;
+    int q4 = t == GGML_TYPE_Q4_0;
+    switch (isa) {
+    case QGEMM_REF:
+        return qgemm_ref(t);
+    case QGEMM_AVX2:
+        return q4 ? qgemm_q4_0_avx2 : qgemm_q8_0_avx2;
+    case QGEMM_AVX_VNNI:
+        return q4 ? qgemm_q4_0_avxvnni : qgemm_q8_0_avxvnni;
+    case QGEMM_AVX512:
+        return q4 ? qgemm_q4_0_avx512 : qgemm_q8_0_avx512;
+    }
     return NULL;
 }
 
+/* The widest this CPU runs: AVX-512 halves the instructions of AVX-VNNI,
+ * which takes two off each block pair of AVX2 (bench/qgemm_bench.c). */
+static qgemm_isa best_isa(void)
+{
+    static const qgemm_isa order[] = {QGEMM_AVX512, QGEMM_AVX_VNNI, QGEMM_AVX2};
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+        if (cpu_has(order[i]))
+            return order[i];
+    return QGEMM_REF;
+}
+#else
+static int cpu_has(qgemm_isa isa)
+{
+    return isa == QGEMM_REF;
+}
+
+qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa)
+{
+    return isa == QGEMM_REF ? qgemm_ref(t) : NULL;
+}
+
+static qgemm_isa best_isa(void)
+{
+    return QGEMM_REF;
+}
+#endif
+
 qgemm_fn qgemm_fast(ggml_type t)
 {
-    return qgemm_ref(t);
+    return qgemm_isa_fn(t, best_isa());
+}
+
+const char *qgemm_isa_name(qgemm_isa isa)
+{
+    switch (isa) {
+    case QGEMM_REF: return "portable";
+    case QGEMM_AVX2: return "avx2";
+    case QGEMM_AVX_VNNI: return "avx-vnni";
+    case QGEMM_AVX512: return "avx512-vnni";
+    }
+    return "?";
 }
 
 const char *qgemm_fast_name(void)
 {
-    return "portable";
+    return qgemm_isa_name(best_isa());
 }
-#endif

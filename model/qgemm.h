@@ -28,13 +28,24 @@
 typedef void (*qgemm_fn)(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
                          long r1, const blk_q8_act *act, int nb, int B);
 
+/* The kernel variants, plainest first. */
+typedef enum qgemm_isa {
+    QGEMM_REF,      /* plain loops, any CPU */
+    QGEMM_AVX2,     /* ymm, maddubs + madd (ggml's sign trick) */
+    QGEMM_AVX_VNNI, /* ymm, VEX vpdpbusd (AVX-VNNI) */
+    QGEMM_AVX512,   /* zmm, two blocks per vpdpbusd (AVX-512 VNNI, BW, DQ, VL) */
+} qgemm_isa;
+#define QGEMM_N_ISA 4
+
 /* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0: the plain
- * loops, the best this CPU runs (AVX-512 VNNI, else AVX2, else the plain
- * loops), and the AVX2 one (NULL without AVX2; for tests on VNNI CPUs). */
+ * loops, the best this CPU runs, and variant isa (NULL also when this CPU
+ * lacks it; tests and bench/qgemm_bench.c run every variant it has). */
 qgemm_fn qgemm_ref(ggml_type t);
 qgemm_fn qgemm_fast(ggml_type t);
-qgemm_fn qgemm_avx2(ggml_type t);
-/* "avx512-vnni", "avx2" or "portable": what qgemm_fast picks here. */
+qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa);
+/* "portable", "avx2", "avx-vnni", "avx512-vnni"; the second: what
+ * qgemm_fast picks on this CPU. */
+const char *qgemm_isa_name(qgemm_isa isa);
 const char *qgemm_fast_name(void);
 
 #endif

@@ -6,12 +6,12 @@
  *   TILE_FN      the same, plus always_inline, for the tile helpers
  *   QG_IDOT(u, s, c) c + 8 int32 lanes, each the sum of 4 products of
  *                unsigned bytes u and signed bytes s (maddubs + madd on AVX2,
- *                one vpdpbusd with VNNI: the same integers either way)
+ *                one vpdpbusd with AVX-VNNI: the same integers either way)
  *   QG_UNSIGNED  0: |w| . sign(x, w), ggml's trick, needed where maddubs's
  *                int16 pair sums would saturate (AVX2); 1: (w + offset) . x
  *                minus offset * sum(x), two instructions fewer per pair,
  *                for vpdpbusd which sums in int32
- * QG_RM x QG_RN is the tile: 4 x 3 keeps 12 accumulators in registers.
+ * QG_RM x QG_RN is the tile: 4 x 3 keeps 12 accumulators in 16 registers.
  */
 #define QG_RM 4 /* weight rows per tile */
 #define QG_RN 3 /* activation rows per tile */

@@ -417,6 +417,12 @@ static void axpy_f16_ref(float *y, float a, const uint16_t *x, int64_t n)
         y[i] += a * fp16_to_f32(x[i]);
 }
 
+static void scale_round_f16_ref(float *x, float a, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        x[i] = fp16_to_f32(f32_to_fp16(x[i] * a));
+}
+
 quant_dot_fn quant_dot_ref(ggml_type t)
 {
     switch (t) {
@@ -486,6 +492,21 @@ AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t 
     }
     for (; i < n; i++)
         y[i] += a * fp16_to_f32(x[i]);
+}
+
+/* vcvtps2ph with round-to-nearest-even is f32_to_fp16 bit for bit on
+ * finite values, subnormal halves included (tested) */
+AVX2_FN static void scale_round_f16_avx2(float *x, float a, int64_t n)
+{
+    __m256 va = _mm256_set1_ps(a);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i h = _mm256_cvtps_ph(_mm256_mul_ps(_mm256_loadu_ps(x + i), va),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        _mm256_storeu_ps(x + i, _mm256_cvtph_ps(h));
+    }
+    for (; i < n; i++)
+        x[i] = _cvtsh_ss(_cvtss_sh(x[i] * a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
 }
 
 AVX2_FN static float dot_bf16_avx2(const void *w, const void *x, int64_t n)
@@ -599,6 +620,16 @@ quant_axpy_fn quant_axpy_f16(int fast)
 #endif
     (void)fast;
     return axpy_f16_ref;
+}
+
+quant_scale_round_fn quant_scale_round_f16(int fast)
+{
+#if QUANT_X86
+    if (fast && cpu_has_avx2())
+        return scale_round_f16_avx2;
+#endif
+    (void)fast;
+    return scale_round_f16_ref;
 }
 
 const char *quant_fast_name(void)

@@ -68,6 +68,11 @@ quant_dot_fn quant_dot_fast(ggml_type t);
  * cache.  fast 0 gives the plain loop, 1 the AVX2 one where the CPU has it. */
 typedef void (*quant_axpy_fn)(float *y, float a, const uint16_t *x, int64_t n);
 quant_axpy_fn quant_axpy_f16(int fast);
+/* x (n) = half(x * a) as floats: the rounding a half KV cache's kernels
+ * put on q and on the attention probabilities.  fast as above; the two
+ * give the same bits on finite values. */
+typedef void (*quant_scale_round_fn)(float *x, float a, int64_t n);
+quant_scale_round_fn quant_scale_round_f16(int fast);
 /* Name of the fast kernel set chosen on this CPU ("avx2" or "portable"). */
 const char *quant_fast_name(void);
 /* 1 when the CPU has AVX2, FMA and F16C (the fast kernels' baseline). */

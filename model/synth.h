@@ -18,7 +18,8 @@
 typedef struct synth_params {
     model_arch arch;
     int dim, n_layers, n_heads, n_kv_heads, ffn_dim, vocab_size;
-    ggml_type type;      /* for the 2-D tensors; norms and biases stay F32 */
+    ggml_type type;      /* for the 2-D tensors (Q4_0: the embedding is Q8_0, as
+                          * llama-quantize writes it); norms and biases stay F32 */
     uint64_t seed;
 } synth_params;
 

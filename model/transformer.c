@@ -14,7 +14,6 @@
 #include "model/backend_cuda.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,17 +279,6 @@ uint64_t model_param_count(const model *m)
 
 /* ---- state ---------------------------------------------------------------- */
 
-/* Half to float for the KV cache: a table is faster than the bit fiddling
- * in the attention inner loops.  Filled once per process. */
-static float half_lut[65536];
-static pthread_once_t half_once = PTHREAD_ONCE_INIT;
-
-static void half_lut_fill(void)
-{
-    for (uint32_t i = 0; i < 65536; i++)
-        half_lut[i] = fp16_to_f32((uint16_t)i);
-}
-
 as_err model_state_new(model_state **out, const model *m, int n_seq, int n_ctx,
                        int max_batch, int n_threads, int use_ref)
 {
@@ -299,7 +287,6 @@ as_err model_state_new(model_state **out, const model *m, int n_seq, int n_ctx,
     if (n_seq < 1 || n_ctx < 1 || n_ctx > c->ctx_len || max_batch < 1 || max_batch > 65536)
         return as_fail(AS_ERR_RANGE, "state of %d sequences x %d positions, batch %d: out of "
                        "range (context length is %d)", n_seq, n_ctx, max_batch, c->ctx_len);
-    pthread_once(&half_once, half_lut_fill);
     model_state *s = calloc(1, sizeof *s);
     if (!s)
         return as_fail(AS_ERR_NOMEM, "out of memory for the model state");
@@ -444,14 +431,15 @@ static void attention_units(void *arg, long lo, long hi, int thread)
     float scale = 1.0f / sqrtf((float)hd), qh[512];
     quant_dot_fn kdot = s->mm.use_ref ? quant_dot_ref(GGML_TYPE_F16) : quant_dot_fast(GGML_TYPE_F16);
     quant_axpy_fn vaxpy = quant_axpy_f16(!s->mm.use_ref);
+    quant_scale_round_fn round_f16 = quant_scale_round_f16(!s->mm.use_ref);
     for (long u = lo; u < hi; u++) {
         int i = (int)(u / c->n_heads), h = (int)(u % c->n_heads);
         int pos = j->b->pos[i];
         size_t base = ((size_t)j->b->seq[i] * c->n_layers + j->layer) * s->n_ctx * kv_dim +
                       (size_t)(h / group) * hd;
         const float *q = s->q + (size_t)i * c->n_heads * hd + (size_t)h * hd;
-        for (int x = 0; x < hd; x++)
-            qh[x] = half_lut[f32_to_fp16(q[x])];
+        memcpy(qh, q, (size_t)hd * sizeof(float));
+        round_f16(qh, 1.0f, hd);
         float max = -INFINITY;
         for (int t = 0; t <= pos; t++) {
             att[t] = kdot(s->key_cache + base + (size_t)t * kv_dim, qh, hd) * scale;
@@ -462,11 +450,11 @@ static void attention_units(void *arg, long lo, long hi, int thread)
             att[t] = expf(att[t] - max);
             sum += att[t];
         }
-        float inv = (float)(1.0 / sum);
+        round_f16(att, (float)(1.0 / sum), pos + 1);
         float *out = s->xb + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
         for (int t = 0; t <= pos; t++)
-            vaxpy(out, half_lut[f32_to_fp16(att[t] * inv)], s->value_cache + base + (size_t)t * kv_dim, hd);
+            vaxpy(out, att[t], s->value_cache + base + (size_t)t * kv_dim, hd);
     }
 }
 

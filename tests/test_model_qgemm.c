@@ -162,11 +162,13 @@ static void test_ref_vs_double(void **st)
     }
 }
 
-/* The fast tiles (VNNI where the CPU has it) and the AVX2 ones against the
- * reference for row counts and batch sizes that hit
- * every tile shape (4 x 3 and all the edges) and row sub-ranges that start
- * off a tile boundary.  Only the float summation order differs (8 lanes
- * then a horizontal add), bounded as above by 1e-6 of the sum of |terms|;
+/* Every variant this CPU runs (AVX2, AVX-VNNI, AVX-512) against the
+ * reference for row counts and batch sizes that hit every tile shape (4 x 3
+ * and all the edges), block counts odd and even (the AVX-512 tiles take
+ * blocks in pairs; an odd last block is a half-empty pair) and row
+ * sub-ranges that start off a tile boundary.  Only the float summation
+ * order differs (8 or 16 lanes then a horizontal add), bounded as above by
+ * 1e-6 of the sum of |terms|;
  * we use the scale of the output itself, 1e-5 * (|ref| + 1), which holds
  * with margin at these sizes and still fails on any misplaced block. */
 static void test_fast_vs_ref(void **st)
@@ -175,8 +177,10 @@ static void test_fast_vs_ref(void **st)
     static const ggml_type types[2] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0};
     static const int shapes[][3] = { /* rows, cols, B */
         {1, 32, 1}, {3, 64, 2}, {4, 576, 3}, {5, 576, 4}, {13, 1536, 7}, {64, 96, 32}, {7, 896, 5},
+        {6, 160, 3},
     };
-    for (int variant = 0; variant < 2; variant++) /* qgemm_fast, then qgemm_avx2 */
+    int ran = 0;
+    for (int variant = QGEMM_AVX2; variant < QGEMM_N_ISA; variant++)
     for (int ti = 0; ti < 2; ti++)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             operands o;
@@ -189,9 +193,10 @@ static void test_fast_vs_ref(void **st)
                 for (size_t i = 0; i < n; i++)
                     ref[i] = fast[i] = -12345.0f; /* rows outside [r0, rows) stay untouched */
                 int nb = o.cols / QK;
-                qgemm_fn fn = variant ? qgemm_avx2(o.t) : qgemm_fast(o.t);
+                qgemm_fn fn = qgemm_isa_fn(o.t, (qgemm_isa)variant);
                 if (!fn)
-                    continue; /* no AVX2 on this CPU: qgemm_fast is the reference itself */
+                    continue; /* this CPU lacks the variant */
+                ran += o.t == GGML_TYPE_Q8_0 && si == 0 && r0 == 0;
                 qgemm_ref(o.t)(ref, (size_t)o.rows, o.w, o.row_bytes, r0, o.rows, o.act, nb, o.B);
                 fn(fast, (size_t)o.rows, o.w, o.row_bytes, r0, o.rows, o.act, nb, o.B);
                 for (size_t i = 0; i < n; i++) {
@@ -200,7 +205,7 @@ static void test_fast_vs_ref(void **st)
                         fail_msg("%s: row %d below r0 %ld was written", ggml_type_name(o.t), row, r0);
                     if (fabsf(ref[i] - fast[i]) > 1e-5f * (fabsf(ref[i]) + 1))
                         fail_msg("%s %s %dx%d B=%d r0=%ld out %zu: ref %.7f fast %.7f",
-                                 variant ? "avx2" : qgemm_fast_name(), ggml_type_name(o.t), o.rows,
+                                 qgemm_isa_name((qgemm_isa)variant), ggml_type_name(o.t), o.rows,
                                  o.cols, o.B, r0, i, ref[i], fast[i]);
                 }
             }
@@ -208,6 +213,8 @@ static void test_fast_vs_ref(void **st)
             free(fast);
             operands_free(&o);
         }
+    print_message("qgemm variants tested against the reference: %d (fast: %s)\n", ran,
+                  qgemm_fast_name());
 }
 
 /* matmul_n on Q, K, V-like matrices of different heights (so the work units

@@ -50,6 +50,35 @@ static void test_half_bits(void **st)
     assert_int_equal(f32_to_bf16(1.00390625f), 0x3f80); /* tie rounds to even */
 }
 
+/* The vector rounding to half against f32_to_fp16, bit for bit: every
+ * half's neighbourhood (the half itself, the ties just above it, values a
+ * float ulp either side of the tie) in normal and subnormal range, scaled
+ * by a = 1 and by a factor that is not a power of two. */
+static void test_scale_round_f16_same_bits(void **st)
+{
+    (void)st;
+    enum { N = 4 * 0x7bff };
+    static float x[N], a[N], b[N];
+    for (uint32_t h = 0; h < 0x7bff; h++) {
+        float lo = fp16_to_f32((uint16_t)h), hi = fp16_to_f32((uint16_t)(h + 1));
+        float tie = lo + (hi - lo) / 2;
+        x[4 * h] = lo;
+        x[4 * h + 1] = tie;
+        x[4 * h + 2] = nextafterf(tie, 0);
+        x[4 * h + 3] = -nextafterf(tie, INFINITY);
+    }
+    static const float scales[2] = {1.0f, 0.37f};
+    for (int si = 0; si < 2; si++) {
+        memcpy(a, x, sizeof x);
+        memcpy(b, x, sizeof x);
+        quant_scale_round_f16(1)(a, scales[si], N - 3); /* odd length: the tail too */
+        quant_scale_round_f16(0)(b, scales[si], N - 3);
+        for (int i = 0; i < N; i++)
+            if (memcmp(&a[i], &b[i], 4))
+                fail_msg("x %.9g * %g: fast %.9g ref %.9g", x[i], scales[si], a[i], b[i]);
+    }
+}
+
 static void test_q8_0_block_by_hand(void **st)
 {
     (void)st;
@@ -266,6 +295,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_bits),
+        cmocka_unit_test(test_scale_round_f16_same_bits),
         cmocka_unit_test(test_q8_0_block_by_hand),
         cmocka_unit_test(test_kernels_vs_reference),
         cmocka_unit_test(test_random_llama_q8_0),
