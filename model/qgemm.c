@@ -173,7 +173,7 @@ ZF __m512i z_wpair(__m512 *d, const char *row, int k, int q4, int two)
         if (two)
             h1 = a[1].d;
     }
-    __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)h0 | (int)h1 << 16));
+    __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)h0 | (uint32_t)h1 << 16)));
     *d = _mm512_permutexvar_ps(_mm512_set_epi32(1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0),
                                _mm512_castps128_ps512(f));
     return q;
