@@ -13,6 +13,7 @@
  * terms as "numbers ... match a fact").
  */
 #include "model/guard.h"
+#include "model/narrator.h"
 #include "model/unicode.h"
 
 #include <ctype.h>
@@ -578,6 +579,36 @@ int guard_check(guard_report *r, const char *text, const factsheet *fs, int stoc
             break;
         case T_BOUND:
             break;
+        }
+    }
+    /* The narrator's caveats are claims too: one the facts do not call for
+     * (a short estimation window, a market-driven move) is a false
+     * statement, whatever its numbers. */
+    static const struct {
+        const char *phrase;
+        int which; /* 0 short window, 1 market-driven */
+    } caveats[] = {
+        {"estimation window has only", 0},
+        {"less reliable", 0},
+        {"reflects the market rather than", 1},
+        {"explains most of the move", 1},
+    };
+    for (size_t c = 0; c < sizeof caveats / sizeof caveats[0]; c++) {
+        const char *at = strcasestr(text, caveats[c].phrase);
+        if (!at)
+            continue;
+        int ok = 0;
+        for (int i = 0; i < fs->n_stocks && !ok; i++)
+            if (stock < 0 || i == stock)
+                ok = caveats[c].which == 0 ? narrator_caveat_short_window(&fs->stocks[i])
+                                           : narrator_caveat_market(fs, &fs->stocks[i]);
+        r->n_claims++;
+        if (!ok) {
+            tok t = {.k = T_WORD, .s = at, .len = (int)strlen(caveats[c].phrase)};
+            bad(r, &t, caveats[c].which == 0 ? "caveat of a short estimation window the "
+                                               "stock does not have"
+                                             : "caveat of a market-driven move the facts do "
+                                               "not show");
         }
     }
     /* Direction words without a number of their own speak of the stock's move. */

@@ -110,8 +110,12 @@ static void put_lead(narr *n)
     }
     put_phrased(n, SLOT_MOVE_A);
 mv:
+    /* the market-value slot is always written (empty under $0.1bn, slots.c);
+     * its phrasing is drawn only when it says something */
     if (fabs(s->mv_bn) >= 0.1)
         put_phrased(n, SLOT_MV_A);
+    else
+        put_slot(n, SLOT_MV_A);
     fputs(".", f);
 }
 
@@ -158,54 +162,14 @@ static void put_market(narr *n)
     put_phrased(n, SLOT_SIG_A);
 }
 
+/* The peers sentence: one slot (slots.c) that is empty for a sector with
+ * fewer than two stocks; its phrasing is drawn only when it applies. */
 static void put_peers(narr *n)
 {
-    FILE *f = n->f;
     const fact_stock *s = &n->fs->stocks[n->stock];
     const fact_sector *sec = factsheet_find_sector(n->fs, s->sector);
-    if (!sec || sec->n < 2)
-        return;
-    switch (pick(&n->rs, 3)) {
-    case 0:
-        fputs(" Across the ", f);
-        put_slot(n, SLOT_SECTOR_N);
-        fputc(' ', f);
-        put_slot(n, SLOT_SECTOR);
-        fputs(" stocks in the study the average abnormal return was ", f);
-        put_slot(n, SLOT_SECTOR_MEAN);
-        fputs("%, so ", f);
-        put_slot(n, SLOT_TICKER);
-        fputs(" did ", f);
-        put_slot(n, SLOT_PEER_CMP);
-        fputs(" than its peers.", f);
-        break;
-    case 1:
-        fputc(' ', f);
-        put_slot(n, SLOT_SECTOR);
-        fputs(" peers (", f);
-        put_slot(n, SLOT_SECTOR_N);
-        fputs(" stocks) averaged an abnormal return of ", f);
-        put_slot(n, SLOT_SECTOR_MEAN);
-        fputs("%; ", f);
-        put_slot(n, SLOT_TICKER);
-        fputs(" fared ", f);
-        put_slot(n, SLOT_PEER_CMP);
-        fputs(".", f);
-        break;
-    default:
-        fputs(" Compared with the ", f);
-        put_slot(n, SLOT_SECTOR);
-        fputs(" group, whose ", f);
-        put_slot(n, SLOT_SECTOR_N);
-        fputs(" stocks averaged ", f);
-        put_slot(n, SLOT_SECTOR_MEAN);
-        fputs("%, ", f);
-        put_slot(n, SLOT_TICKER);
-        fputs(" did ", f);
-        put_slot(n, SLOT_PEER_CMP);
-        fputs(".", f);
-        break;
-    }
+    int k = sec && sec->n >= 2 ? pick(&n->rs, 3) : 0;
+    put_slot(n, (slot_id)(SLOT_PEERS_A + k));
 }
 
 static void put_windows(narr *n)
@@ -269,29 +233,26 @@ static void put_attribution(narr *n)
     }
 }
 
+int narrator_caveat_short_window(const fact_stock *s)
+{
+    return s->n_est < NARRATOR_SHORT_EST;
+}
+
+/* The market explains most of the move when the raw return and the market
+ * moved the same way and the abnormal part is under half the raw one. */
+int narrator_caveat_market(const factsheet *fs, const fact_stock *s)
+{
+    return narrator_magnitude(s->ret0) >= NARRATOR_CLEAR &&
+           (s->ret0 < 0) == (fs->market_ret0 < 0) && fabs(s->ar0) < fabs(s->ret0) / 2;
+}
+
+/* The closing caveats: one slot that renders those that apply (slots.c);
+ * the market caveat's phrasing is drawn only when it applies. */
 static void put_caveats(narr *n)
 {
-    FILE *f = n->f;
     const fact_stock *s = &n->fs->stocks[n->stock];
-    if (s->n_est < 120) {
-        fputs(" The estimation window has only ", f);
-        put_slot(n, SLOT_N_EST);
-        fputs(" trading days, so these estimates are less reliable.", f);
-    }
-    /* The market explains most of the move when the raw return and the market
-     * moved the same way and the abnormal part is under half the raw one. */
-    if (narrator_magnitude(s->ret0) >= NARRATOR_CLEAR &&
-        (s->ret0 < 0) == (n->fs->market_ret0 < 0) && fabs(s->ar0) < fabs(s->ret0) / 2) {
-        if (pick(&n->rs, 2) == 0) {
-            fputs(" Much of the move reflects the market rather than news specific to ", f);
-            put_slot(n, SLOT_TICKER);
-            fputs(".", f);
-        } else {
-            fputs(" The broad market, not ", f);
-            put_slot(n, SLOT_TICKER);
-            fputs(" itself, explains most of the move.", f);
-        }
-    }
+    int k = narrator_caveat_market(n->fs, s) ? pick(&n->rs, 2) : 0;
+    put_slot(n, k ? SLOT_CAVEATS_B : SLOT_CAVEATS_A);
 }
 
 static as_err write_paragraph(char **out, const factsheet *fs, int stock, uint64_t seed,

@@ -32,6 +32,15 @@ typedef enum narrator_mag {
 
 narrator_mag narrator_magnitude(double pct);
 
+/* When the narrator adds its caveats, and so when the guard lets a
+ * paragraph carry them: an estimation window under NARRATOR_SHORT_EST
+ * trading days ("... less reliable"), and a clear move in the market's
+ * direction whose abnormal part is under half the raw return ("the broad
+ * market ... explains most of the move"). */
+#define NARRATOR_SHORT_EST 120
+int narrator_caveat_short_window(const fact_stock *s);
+int narrator_caveat_market(const factsheet *fs, const fact_stock *s);
+
 /* The paragraph about stock (index into fs->stocks).  *out is a heap string,
  * caller frees.  AS_ERR_RANGE for a bad index, AS_ERR_NOMEM. */
 as_err narrator_write(char **out, const factsheet *fs, int stock, uint64_t seed);

@@ -26,14 +26,15 @@ static const char *const slot_tokens[SLOT_COUNT] = {
     [SLOT_MKT_RET] = "<|mkt_ret|>",       [SLOT_AR0] = "<|ar0|>",
     [SLOT_T0] = "<|t0|>",                 [SLOT_SIG_A] = "<|sig_a|>",
     [SLOT_SIG_B] = "<|sig_b|>",           [SLOT_SIG_C] = "<|sig_c|>",
-    [SLOT_SECTOR] = "<|sector|>",         [SLOT_SECTOR_N] = "<|sector_n|>",
-    [SLOT_SECTOR_MEAN] = "<|sector_mean|>", [SLOT_PEER_CMP] = "<|peer_cmp|>",
+    [SLOT_PEERS_A] = "<|peers_a|>",       [SLOT_PEERS_B] = "<|peers_b|>",
+    [SLOT_PEERS_C] = "<|peers_c|>",
     [SLOT_WIN1] = "<|win1|>",             [SLOT_CAR1] = "<|car1|>",
     [SLOT_CAR1_T] = "<|car1_t|>",         [SLOT_CAR1_SIG] = "<|car1_sig|>",
     [SLOT_WIN2] = "<|win2|>",             [SLOT_CAR2] = "<|car2|>",
     [SLOT_CAR2_T] = "<|car2_t|>",         [SLOT_CAR2_SIG] = "<|car2_sig|>",
     [SLOT_HEADLINE] = "<|headline|>",     [SLOT_SOURCE] = "<|source|>",
-    [SLOT_HEAD_DATE] = "<|head_date|>",   [SLOT_N_EST] = "<|n_est|>",
+    [SLOT_HEAD_DATE] = "<|head_date|>",   [SLOT_CAVEATS_A] = "<|caveats_a|>",
+    [SLOT_CAVEATS_B] = "<|caveats_b|>",
 };
 
 const char *slot_token(slot_id id)
@@ -126,9 +127,8 @@ static int put_mv(FILE *f, double bn, int k)
     static const char *const up[3] = {", adding about $%.1fbn of market value",
                                       ", adding roughly $%.1fbn in market value",
                                       ", gaining about $%.1fbn of market value"};
-    if (fabs(bn) < 0.1)
-        return 0;
-    fprintf(f, (bn < 0 ? down : up)[k], fabs(bn));
+    if (fabs(bn) >= 0.1) /* under $0.1bn the narrator states no market value */
+        fprintf(f, (bn < 0 ? down : up)[k], fabs(bn));
     return 1;
 }
 
@@ -152,11 +152,47 @@ static void put_sig(FILE *f, double t, int k)
         fputs(not_sig[k], f);
 }
 
+/* The caveats that apply to s, each a sentence with its leading space, in
+ * phrasing k; nothing when none applies (narrator.h says when). */
+static void put_caveats(FILE *f, const factsheet *fs, const fact_stock *s, int k)
+{
+    if (narrator_caveat_short_window(s))
+        fprintf(f, " The estimation window has only %d trading days, so these estimates are "
+                   "less reliable.", s->n_est);
+    if (narrator_caveat_market(fs, s)) {
+        if (k == 0)
+            fprintf(f, " Much of the move reflects the market rather than news specific to %s.",
+                    s->ticker);
+        else
+            fprintf(f, " The broad market, not %s itself, explains most of the move.",
+                    s->ticker);
+    }
+}
+
 /* The sector of s when it has peers to compare with (two stocks or more). */
 static const fact_sector *peers_of(const factsheet *fs, const fact_stock *s)
 {
     const fact_sector *sec = factsheet_find_sector(fs, s->sector);
     return sec && sec->n >= 2 ? sec : NULL;
+}
+
+/* The sentence comparing s with its sector's mean abnormal return, with its
+ * leading space, in phrasing k; nothing without peers. */
+static void put_peers(FILE *f, const fact_stock *s, const fact_sector *sec, int k)
+{
+    if (!sec)
+        return;
+    const char *cmp = s->ar0 < sec->mean_ar0 ? "worse" : "better";
+    if (k == 0)
+        fprintf(f, " Across the %d %s stocks in the study the average abnormal return was "
+                   "%.2f%%, so %s did %s than its peers.", sec->n, sec->name, sec->mean_ar0,
+                s->ticker, cmp);
+    else if (k == 1)
+        fprintf(f, " %s peers (%d stocks) averaged an abnormal return of %.2f%%; %s fared %s.",
+                sec->name, sec->n, sec->mean_ar0, s->ticker, cmp);
+    else
+        fprintf(f, " Compared with the %s group, whose %d stocks averaged %.2f%%, %s did %s.",
+                sec->name, sec->n, sec->mean_ar0, s->ticker, cmp);
 }
 
 /* switch without default: the compiler names a slot left without a format */
@@ -209,22 +245,11 @@ int slot_render(FILE *f, slot_id id, const factsheet *fs, int stock)
     case SLOT_SIG_C:
         put_sig(f, s->t0, (int)(id - SLOT_SIG_A));
         return 1;
-    case SLOT_SECTOR:
-        if (sec)
-            fputs(sec->name, f);
-        return sec != NULL;
-    case SLOT_SECTOR_N:
-        if (sec)
-            fprintf(f, "%d", sec->n);
-        return sec != NULL;
-    case SLOT_SECTOR_MEAN:
-        if (sec)
-            fprintf(f, "%.2f", sec->mean_ar0);
-        return sec != NULL;
-    case SLOT_PEER_CMP:
-        if (sec)
-            fputs(s->ar0 < sec->mean_ar0 ? "worse" : "better", f);
-        return sec != NULL;
+    case SLOT_PEERS_A:
+    case SLOT_PEERS_B:
+    case SLOT_PEERS_C:
+        put_peers(f, s, sec, (int)(id - SLOT_PEERS_A));
+        return 1;
     case SLOT_WIN1:
     case SLOT_WIN2: {
         const fact_window *w = id == SLOT_WIN1 ? w1 : w2;
@@ -265,8 +290,9 @@ int slot_render(FILE *f, slot_id id, const factsheet *fs, int stock)
         if (h)
             put_date(f, h->date, 0);
         return h != NULL;
-    case SLOT_N_EST:
-        fprintf(f, "%d", s->n_est);
+    case SLOT_CAVEATS_A:
+    case SLOT_CAVEATS_B:
+        put_caveats(f, fs, s, (int)(id - SLOT_CAVEATS_A));
         return 1;
     case SLOT_COUNT:
         return 0;
@@ -323,6 +349,19 @@ as_err slots_fill_check(int *pass, guard_report *g, char **filled, const char *t
         g->n_bad += n_bad;
         g->n_bad_numbers += n_bad;
     }
-    *pass = ok && !n_bad && g->n_numbers > 0;
+    /* Every sentence must be one of the narrator's forms: a true value in
+     * the wrong role (slots_grammar.c) fails here. */
+    char form[128];
+    int n_odd = slots_unknown_sentences(text, form, sizeof form);
+    if (n_odd < 0)
+        return as_fail(AS_ERR_NOMEM, "slots: out of memory building the narrator's forms");
+    if (n_odd) {
+        if (!g->n_bad)
+            snprintf(g->first_bad, sizeof g->first_bad, "'%.100s': not a sentence the narrator "
+                     "writes", form);
+        g->n_claims += n_odd;
+        g->n_bad += n_odd;
+    }
+    *pass = ok && !n_bad && !n_odd && g->n_numbers > 0;
     return AS_OK;
 }

@@ -13,10 +13,14 @@
  * (direction word plus number), a market-value phrase and the sentence on
  * the abnormal return's significance are one slot each, in three phrasings,
  * because their words must agree with the sign, size or significance of the
- * value.  A slot the stock does not have (a second CAR window it lacks,
- * peers of a sector with fewer than two stocks, a market-value phrase under
- * $0.1bn) or a token that
- * is not a slot ("<|summary|>") cannot be filled: it stays in the text as
+ * value.  A clause whose presence depends on the facts is one slot whose
+ * text is empty when it does not apply, so the model never decides from a
+ * number whether the clause is due: the market-value phrase (none under
+ * $0.1bn), the sentence comparing the stock with its sector's peers (none
+ * for a sector with fewer than two stocks in the study) and the closing
+ * caveats (a short estimation window, a move the market explains).  A slot
+ * the stock does not have (a second CAR window it lacks) or a token that is
+ * not a slot ("<|summary|>") cannot be filled: it stays in the text as
  * written and is counted, and the caller treats the summary as failing the
  * guard.  Slot tokens are special tokens of the BPE vocabulary (never split,
  * model/bpe_train.h), spelled "<|name|>".
@@ -53,10 +57,9 @@ typedef enum slot_id {
     SLOT_SIG_A,        /* the sentence on t0's significance, a/b/c */
     SLOT_SIG_B,
     SLOT_SIG_C,
-    SLOT_SECTOR,
-    SLOT_SECTOR_N,
-    SLOT_SECTOR_MEAN,
-    SLOT_PEER_CMP,     /* "better" / "worse" than the sector mean */
+    SLOT_PEERS_A,      /* the sentence comparing the stock with its sector, a/b/c */
+    SLOT_PEERS_B,
+    SLOT_PEERS_C,
     SLOT_WIN1,         /* "[-1,+1]" */
     SLOT_CAR1,
     SLOT_CAR1_T,
@@ -68,7 +71,8 @@ typedef enum slot_id {
     SLOT_HEADLINE,     /* top headline's text */
     SLOT_SOURCE,
     SLOT_HEAD_DATE,
-    SLOT_N_EST,
+    SLOT_CAVEATS_A,    /* the caveats that apply, possibly none, phrasing a/b */
+    SLOT_CAVEATS_B,
     SLOT_COUNT
 } slot_id;
 
@@ -90,9 +94,15 @@ int slot_render(FILE *f, slot_id id, const factsheet *fs, int stock);
  * a value the stock lacks).  AS_ERR_NOMEM only. */
 as_err slots_fill(char **out, int *n_bad, const char *text, const factsheet *fs, int stock);
 
+/* How many sentences of a slotted text are not among the narrator's sentence
+ * forms (slots_grammar.c), the first of them copied into first (len bytes);
+ * -1 when the forms could not be built (out of memory). */
+int slots_unknown_sentences(const char *slotted, char *first, size_t len);
+
 /* What guard_summarize() and the held-out scores do with a generated text:
  * fill its slots, then guard the filled text (model/guard.h).  *pass is 1
- * when no slot was left unfilled, every claim matches and the text states
+ * when no slot was left unfilled, every sentence is one of the narrator's
+ * forms, every claim matches and the text states
  * at least one number; an unfilled slot counts in *g as a claim and a
  * number that failed.  *filled: heap, caller frees.  AS_ERR_NOMEM only. */
 as_err slots_fill_check(int *pass, guard_report *g, char **filled, const char *text,

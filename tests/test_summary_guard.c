@@ -119,6 +119,23 @@ static void test_other_claims_caught(void **state)
     assert_false(passes("Reuters wrote \"Nasdaq drops", 0));
 }
 
+/* A caveat is a claim: NVDA's 250-day window is not short, and its
+ * abnormal return (-14.72%) is most of its move; CEG's window (90 days) is. */
+static void test_planted_caveat_caught(void **state)
+{
+    (void)state;
+    guard_report r;
+    assert_int_equal(guard_check(&r, "The estimation window has only 250 trading days, so these "
+                                     "estimates are less reliable.", &fx, 0), 0);
+    assert_string_equal(r.first_bad, "'estimation window has only': caveat of a short "
+                                     "estimation window the stock does not have");
+    assert_false(passes("The broad market, not NVDA itself, explains most of the move.", 0));
+    assert_false(passes("Much of the move reflects the market rather than news specific to NVDA.",
+                        0));
+    assert_true(passes("The estimation window has only 90 trading days, so these estimates are "
+                       "less reliable.", 2));
+}
+
 /* Half a character or a control byte from a byte-level model: a correct
  * sentence around it does not make it pass. */
 static void test_malformed_text_caught(void **state)
@@ -205,6 +222,7 @@ int main(void)
         cmocka_unit_test(test_planted_ticker_caught),
         cmocka_unit_test(test_planted_direction_caught),
         cmocka_unit_test(test_other_claims_caught),
+        cmocka_unit_test(test_planted_caveat_caught),
         cmocka_unit_test(test_malformed_text_caught),
         cmocka_unit_test(test_narrator_always_passes),
         cmocka_unit_test(test_narrator_deterministic_and_varied),
