@@ -403,6 +403,11 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
         case O_CHAT: ro.chat = 1; break;
         case O_STOP:
             if (ro.n_stop == 8) return usage_error("at most 8 --stop strings");
+            if (strlen(optarg) > GEN_STOP_MAX) {
+                as_error("model: a --stop string is at most %d bytes (see `aftershock model -h`)",
+                         GEN_STOP_MAX);
+                return AS_EXIT_USAGE;
+            }
             ro.stop[ro.n_stop++] = optarg;
             break;
         case O_NOBOS: no_bos = 1; break;
