@@ -1,6 +1,7 @@
 /*
- * test_model_gguf.c -- the GGUF reader on real files from ../shared/models and
- * on hostile copies made here by corrupting them byte by byte.
+ * test_model_gguf.c -- the GGUF reader on real files from ../shared/models, on
+ * hostile copies made here by corrupting them byte by byte, and on a v2 file
+ * made from a v3 one.
  *
  * Expected values come from ../shared/models/PROVENANCE.md (written from
  * gguf-py's dump of the same files): stories260K is GGUF v3, 48 F32 tensors,
@@ -13,6 +14,8 @@
 #include <cmocka.h>
 
 #include "model/gguf.h"
+#include "model/synth.h"
+#include "model/transformer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -233,6 +236,72 @@ static void test_hostile(void **state)
     free(orig);
 }
 
+/* GGUF v2 against v3.  ggml's docs/gguf.md: version 3 "introduces
+ * big-endian support" and nothing else; v2 (llama.cpp PR #2821) had made
+ * every count, length and dimension 64-bit, which v3 kept.  A little-endian
+ * v3 file with its version field set to 2 is therefore a v2 file, byte for
+ * byte the same after offset 8, and must load to the same model: the same
+ * metadata, tensors, and bit-identical logits.  Version 1 (32-bit counts)
+ * is refused as unsupported. */
+static void test_gguf_v2(void **state)
+{
+    (void)state;
+    char v3[1200], v2[1200];
+    snprintf(v3, sizeof v3, "%s/v3.gguf", tmp_dir);
+    snprintf(v2, sizeof v2, "%s/v2.gguf", tmp_dir);
+    synth_params sp = {MODEL_ARCH_QWEN2, 64, 2, 4, 2, 128, 512, GGML_TYPE_Q8_0, 5};
+    assert_int_equal(synth_write(&sp, v3), AS_OK);
+    size_t n;
+    unsigned char *buf = file_read(v3, &n);
+    static const unsigned char le3[4] = {3, 0, 0, 0}, le2[4] = {2, 0, 0, 0};
+    assert_memory_equal(buf + 4, le3, 4); /* our writer's version, little-endian */
+    memcpy(buf + 4, le2, 4);
+    file_write(v2, buf, n);
+
+    gguf_file *a, *b;
+    assert_int_equal(gguf_open(&a, v3), AS_OK);
+    assert_int_equal(gguf_open(&b, v2), AS_OK);
+    assert_int_equal(a->version, 3);
+    assert_int_equal(b->version, 2);
+    assert_int_equal(b->n_kv, a->n_kv);
+    assert_int_equal(b->n_tensors, a->n_tensors);
+    assert_int_equal(b->data_offset, a->data_offset);
+    for (uint64_t i = 0; i < a->n_tensors; i++) {
+        assert_string_equal(b->tensors[i].name, a->tensors[i].name);
+        assert_int_equal(b->tensors[i].type, a->tensors[i].type);
+        assert_int_equal(b->tensors[i].offset, a->tensors[i].offset);
+    }
+    gguf_close(a);
+    gguf_close(b);
+
+    model *m[2];
+    model_state *st[2];
+    const char *paths[2] = {v3, v2};
+    int tok[4] = {1, 300, 301, 302}, pos[4] = {0, 1, 2, 3}, seq[4] = {0}, got;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(model_open(&m[k], paths[k]), AS_OK);
+        assert_int_equal(model_state_new(&st[k], m[k], 1, 8, 4, 1, 0), AS_OK);
+        model_batch bt = {4, tok, pos, seq, NULL};
+        assert_int_equal(model_forward(st[k], &bt, &got), AS_OK);
+    }
+    assert_int_equal(m[1]->file->version, 2);
+    assert_memory_equal(st[0]->logits, st[1]->logits, 512 * sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        model_state_free(st[k]);
+        model_close(m[k]);
+    }
+
+    buf[4] = 1;
+    file_write(v2, buf, n);
+    gguf_file *g = NULL;
+    assert_int_equal(gguf_open(&g, v2), AS_ERR_UNSUPPORTED);
+    assert_null(g);
+    assert_non_null(strstr(as_last_error(), "GGUF version 1"));
+    free(buf);
+    unlink(v2);
+    unlink(v3);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -265,6 +334,7 @@ int main(void)
         cmocka_unit_test(test_stories_metadata),
         cmocka_unit_test(test_derived_types),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_gguf_v2),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_type_table),
     };
