@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "model/gguf.h"
+#include "model/gguf_write.h"
 #include "model/synth.h"
 #include "model/transformer.h"
 
@@ -302,6 +303,62 @@ static void test_gguf_v2(void **state)
     unlink(v3);
 }
 
+/* gguf_kv_format on values written here, each worked out by hand. */
+static void test_kv_format(void **state)
+{
+    (void)state;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/kv-format.gguf", tmp_dir);
+    gguf_writer *w = gguf_writer_new();
+    assert_non_null(w);
+    static const char *const strs[3] = {"a", "b", "c"};
+    static const float fl[2] = {1, 2};
+    gguf_writer_add_str(w, "s.escapes", "tab\tnl\ncr\rback\\bell\x07" "del\x7f" " caf\xc3\xa9");
+    gguf_writer_add_str(w, "s.long", "\xc3\xa9\xc3\xa9\xc3\xa9"); /* 6 bytes: e-acute x3 */
+    gguf_writer_add_u32(w, "n.u32", 4294967295u);
+    gguf_writer_add_i32(w, "n.i32", -7);
+    gguf_writer_add_f32(w, "n.tenth", 0.1f);
+    gguf_writer_add_f32(w, "n.eps", 1e-5f);
+    gguf_writer_add_f32(w, "n.whole", 10000.0f);
+    gguf_writer_add_f32(w, "n.third", 1.0f / 3);
+    gguf_writer_add_bool(w, "b.yes", 1);
+    gguf_writer_add_arr_str(w, "a.str", strs, 3);
+    gguf_writer_add_arr_f32(w, "a.f32", fl, 2);
+    assert_int_equal(gguf_writer_write(w, path), AS_OK);
+    gguf_writer_free(w);
+    gguf_file *g;
+    assert_int_equal(gguf_open(&g, path), AS_OK);
+    char b[256];
+    static const struct { const char *key; size_t max; const char *want; } cases[] = {
+        {"s.escapes", 200, "tab\\tnl\\ncr\\rback\\\\bell\\x07del\\x7f caf\xc3\xa9"},
+        /* cut after 3 bytes would split the second character: back to 2 */
+        {"s.long", 3, "\xc3\xa9... (6 bytes)"},
+        {"s.long", 6, "\xc3\xa9\xc3\xa9\xc3\xa9"},
+        {"n.u32", 200, "4294967295"},
+        {"n.i32", 200, "-7"},
+        /* 0.1f is 0.100000001490116..., whose shortest reading is 0.1; 1e-5f
+         * likewise; 1/3 as a float is 0.3333333432..., and 0.3333333 reads
+         * as the float below it (0.3333333135...), so 8 digits */
+        {"n.tenth", 200, "0.1"},
+        {"n.eps", 200, "1e-05"},
+        {"n.whole", 200, "10000"},
+        {"n.third", 200, "0.33333334"},
+        {"b.yes", 200, "true"},
+        {"a.str", 200, "array of 3 str"},
+        {"a.f32", 200, "array of 2 f32"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const gguf_kv *kv = gguf_find(g, cases[i].key);
+        assert_non_null(kv);
+        if (strcmp(gguf_kv_format(b, sizeof b, kv, cases[i].max), cases[i].want) != 0)
+            fail_msg("%s: '%s', want '%s'", cases[i].key, b, cases[i].want);
+    }
+    /* a small buffer gets a terminated prefix */
+    assert_string_equal(gguf_kv_format(b, 5, gguf_find(g, "n.u32"), 200), "4294");
+    gguf_close(g);
+    unlink(path);
+}
+
 static void test_missing_file(void **state)
 {
     (void)state;
@@ -335,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_derived_types),
         cmocka_unit_test(test_hostile),
         cmocka_unit_test(test_gguf_v2),
+        cmocka_unit_test(test_kv_format),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_type_table),
     };
