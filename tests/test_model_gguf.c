@@ -1,7 +1,8 @@
 /*
  * test_model_gguf.c -- the GGUF reader on real files from ../shared/models, on
- * hostile copies made here by corrupting them byte by byte, and on a v2 file
- * made from a v3 one.
+ * hostile copies made here by corrupting them byte by byte (and valid copies
+ * with a tensor type the engine cannot compute), and on a v2 file made from a
+ * v3 one.
  *
  * Expected values come from ../shared/models/PROVENANCE.md (written from
  * gguf-py's dump of the same files): stories260K is GGUF v3, 48 F32 tensors,
@@ -228,6 +229,40 @@ static void test_hostile(void **state)
     memcpy(buf, orig, n);
     buf[after_name + 4 + 16 + 4] |= 1; /* misaligned offset */
     expect_format_error(buf, n, "aligned");
+
+    /* Valid but unsupported: a tensor of a ggml type we can parse but not
+     * compute with (Q5_0 and its 32-element cousins; a row of 64 is a whole
+     * number of their blocks, and their bytes fit in the F32 data).  The
+     * file opens, the model does not: AS_ERR_UNSUPPORTED naming the file,
+     * the tensor and the type. */
+    static const ggml_type unsupported[4] = {GGML_TYPE_Q5_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_1,
+                                             GGML_TYPE_Q8_1};
+    static const char *const victims[2] = {"token_embd.weight", "blk.2.attn_v.weight"};
+    for (int u = 0; u < 4; u++)
+        for (int v = 0; v < 2; v++) {
+            size_t at = tensor_info_at(orig, n, victims[v]) + 8 + strlen(victims[v]);
+            memcpy(buf, orig, n);
+            buf[at + 4 + 16] = (unsigned char)unsupported[u];
+            char hp[1200], want[128];
+            snprintf(hp, sizeof hp, "%s/hostile.gguf", tmp_dir);
+            file_write(hp, buf, n);
+            gguf_file *g;
+            assert_int_equal(gguf_open(&g, hp), AS_OK);
+            const gguf_tensor *t = gguf_tensor_find(g, victims[v]);
+            assert_int_equal(t->type, unsupported[u]);
+            assert_int_equal(t->nbytes, ggml_row_size(unsupported[u], t->ne[0]) * t->ne[1]);
+            gguf_close(g);
+            model *m = NULL;
+            as_err e = model_open(&m, hp);
+            if (e != AS_ERR_UNSUPPORTED)
+                fail_msg("%s as %s: model_open gave %d (%s)", victims[v],
+                         ggml_type_name(unsupported[u]), e, as_last_error());
+            assert_null(m);
+            snprintf(want, sizeof want, "tensor '%s' has type %s", victims[v],
+                     ggml_type_name(unsupported[u]));
+            if (!strstr(as_last_error(), "hostile.gguf") || !strstr(as_last_error(), want))
+                fail_msg("message '%s' lacks the file or '%s'", as_last_error(), want);
+        }
 
     /* Truncation at every point of the header and at a few points in the
      * data: a clean error each time, never a crash (ASan checks the reads). */
