@@ -3,9 +3,9 @@
  * stop strings and seeded temperature sampling, on the real stories260K of
  * ../shared/models (skipped when absent) and on a synth file made here.
  *
- * Expected stop points are found by the obvious method -- decode every
- * prefix of the ids generated without stop strings and search the whole text
- * -- rather than by generate.c's rolling tail; llama.cpp's greedy ids and text
+ * Expected stop points are found by the obvious method -- search the whole
+ * text of the ids generated without stop strings, and count the ids up to
+ * the first match's end -- rather than by generate.c's rolling tail; llama.cpp's greedy ids and text
  * for stories260K are from ../shared/models/reference-outputs.md.
  */
 #include <setjmp.h>
@@ -75,16 +75,27 @@ static size_t text_of(char *buf, size_t cap, const tokenizer *tk, const int *ids
 }
 
 /* The fewest leading ids whose text contains one of the stop strings, or n
- * when none does: every prefix decoded afresh and searched whole. */
+ * when none does, by searching the whole text: a stop string's first
+ * occurrence ends at some byte, and the answer is the first id whose text
+ * reaches that byte. */
 static int stop_point(const tokenizer *tk, const int *ids, int n, const char *const *stop,
                       int n_stop)
 {
     static char buf[1 << 16];
-    for (int k = 1; k <= n; k++) {
-        size_t len = text_of(buf, sizeof buf, tk, ids, k);
-        for (int s = 0; s < n_stop; s++)
-            if (stop[s][0] && memmem(buf, len, stop[s], strlen(stop[s])))
-                return k;
+    size_t len = text_of(buf, sizeof buf, tk, ids, n), first_end = (size_t)-1;
+    for (int s = 0; s < n_stop; s++) {
+        size_t l = strlen(stop[s]);
+        const char *at = l ? memmem(buf, len, stop[s], l) : NULL;
+        if (at && (size_t)(at - buf) + l < first_end)
+            first_end = (size_t)(at - buf) + l;
+    }
+    size_t end = 0;
+    for (int k = 0; k < n; k++) {
+        size_t l;
+        tokenizer_decode_piece(&l, tk, ids[k], 0);
+        end += l;
+        if (end >= first_end)
+            return k + 1;
     }
     return n;
 }
