@@ -86,6 +86,20 @@ static int model_info(const char *path)
         printf("tokenizer: none usable (%s)\n", as_last_error());
     }
     printf("chat template: %s\n", chat_kind_name(chat_detect(m->chat_template)));
+    /* every key/value, with what the file says of its training (general.*,
+     * aftershock.*); the vocabulary arrays are summed up on the tokenizer line */
+    printf("metadata (tokenizer.ggml.* arrays left out):\n");
+    for (uint64_t i = 0; i < m->file->n_kv; i++) {
+        const gguf_kv *kv = &m->file->kv[i];
+        static const char vocab[] = "tokenizer.ggml.";
+        if (kv->type == GGUF_TYPE_ARRAY && kv->key.len > strlen(vocab) &&
+            memcmp(kv->key.ptr, vocab, strlen(vocab)) == 0)
+            continue;
+        char key[256], val[512];
+        gguf_kv key_kv = {.type = GGUF_TYPE_STRING, .str = kv->key};
+        printf("  %s: %s\n", gguf_kv_format(key, sizeof key, &key_kv, 200),
+               gguf_kv_format(val, sizeof val, kv, 200));
+    }
     model_close(m);
     return AS_EXIT_OK;
 }
@@ -403,6 +417,11 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
         case O_CHAT: ro.chat = 1; break;
         case O_STOP:
             if (ro.n_stop == 8) return usage_error("at most 8 --stop strings");
+            if (strlen(optarg) > GEN_STOP_MAX) {
+                as_error("model: a --stop string is at most %d bytes (see `aftershock model -h`)",
+                         GEN_STOP_MAX);
+                return AS_EXIT_USAGE;
+            }
             ro.stop[ro.n_stop++] = optarg;
             break;
         case O_NOBOS: no_bos = 1; break;

@@ -3,16 +3,18 @@
  *
  * Prompts are prefilled one sequence at a time in chunks of the state's
  * max_batch (a prompt's tokens are one long matrix-matrix product); decode
- * steps then carry one item per live sequence.  Stop strings are matched on
- * a short tail of each sequence's text, enough for any stop string of up to
- * GEN_TAIL - 1 bytes.
+ * steps then carry one item per live sequence.  Stop strings are matched
+ * byte by byte as each token's text arrives, against a rolling tail of the
+ * sequence's text that always holds the GEN_STOP_MAX - 1 bytes before the
+ * newest, so a stop string is seen at the byte that completes it wherever
+ * it falls, however long the text or the tokens.
  */
 #include "model/generate.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define GEN_TAIL 256
+#define GEN_TAIL (2 * GEN_STOP_MAX)
 
 typedef struct seq_state {
     sampler *smp;
@@ -23,7 +25,8 @@ typedef struct seq_state {
     size_t tail_len;
 } seq_state;
 
-/* Append the token's text to the tail; 1 when a stop string now appears. */
+/* Append the token's text to the tail; 1 when a stop string ends at one of
+ * its bytes (the bytes after it no longer matter: the sequence is done). */
 static int stop_check(seq_state *q, const gen_params *p, int id)
 {
     if (!p->piece || p->n_stop == 0)
@@ -31,16 +34,19 @@ static int stop_check(seq_state *q, const gen_params *p, int id)
     size_t n;
     const char *s = p->piece(p->ctx, id, &n);
     for (size_t i = 0; i < n; i++) {
-        if (q->tail_len == GEN_TAIL - 1) {
-            memmove(q->tail, q->tail + GEN_TAIL / 2, GEN_TAIL / 2 - 1);
-            q->tail_len = GEN_TAIL / 2 - 1;
+        if (q->tail_len == GEN_TAIL) {
+            /* keep what a stop string ending at a later byte can reach */
+            memmove(q->tail, q->tail + GEN_TAIL - (GEN_STOP_MAX - 1), GEN_STOP_MAX - 1);
+            q->tail_len = GEN_STOP_MAX - 1;
         }
         q->tail[q->tail_len++] = s[i];
+        for (int k = 0; k < p->n_stop; k++) {
+            size_t len = strlen(p->stop[k]);
+            if (len && len <= q->tail_len &&
+                memcmp(q->tail + q->tail_len - len, p->stop[k], len) == 0)
+                return 1;
+        }
     }
-    q->tail[q->tail_len] = '\0';
-    for (int k = 0; k < p->n_stop; k++)
-        if (p->stop[k][0] && memmem(q->tail, q->tail_len, p->stop[k], strlen(p->stop[k])))
-            return 1;
     return 0;
 }
 
@@ -55,6 +61,10 @@ as_err generate_batch(int *out, int *n_out, model_state *s, const int *const *pr
     if (n_seq < 1 || n_seq > s->n_seq || p->n_predict < 0)
         return as_fail(AS_ERR_RANGE, "generate: %d sequences for a state of %d", n_seq,
                        s->n_seq);
+    for (int k = 0; k < p->n_stop; k++)
+        if (strlen(p->stop[k]) > GEN_STOP_MAX)
+            return as_fail(AS_ERR_RANGE, "generate: stop string %d is %zu bytes long (at most "
+                           "%d)", k + 1, strlen(p->stop[k]), GEN_STOP_MAX);
     for (int i = 0; i < n_seq; i++)
         if (n_prompt[i] < 1 || n_prompt[i] + p->n_predict > s->n_ctx)
             return as_fail(AS_ERR_RANGE, "generate: prompt %d has %d tokens; with %d to "

@@ -4,10 +4,11 @@
  * matrix-matrix product over the live sequences (batched generation).
  *
  * A sequence stops at an end-of-generation token (is_eog), after a stop
- * string appears in its text (piece gives each token's bytes), or after
- * n_predict tokens.  Each sequence has its own sampler seeded with seed + its
- * index, so a sequence's output does not depend on its neighbours.  This file
- * does not tokenize: prompts are ids, and text comes back through piece.
+ * string (of at most GEN_STOP_MAX bytes) appears in its text (piece gives
+ * each token's bytes), or after n_predict tokens.  Each sequence has its own
+ * sampler seeded with seed + its index, so a sequence's output does not
+ * depend on its neighbours.  This file does not tokenize: prompts are ids,
+ * and text comes back through piece.
  */
 #ifndef AS_GENERATE_H
 #define AS_GENERATE_H
@@ -16,6 +17,8 @@
 #include "model/transformer.h"
 
 #include <stddef.h>
+
+#define GEN_STOP_MAX 255 /* longest stop string, in bytes */
 
 typedef struct gen_params {
     int n_predict;

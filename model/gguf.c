@@ -14,6 +14,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -655,4 +658,99 @@ as_err gguf_arr_i32(int32_t **out, size_t *n, const gguf_file *g, const char *ke
     *out = v;
     *n = (size_t)cnt;
     return AS_OK;
+}
+
+/* Append to out (cap bytes, *len used); output past cap is dropped. */
+static void text_add(char *out, size_t cap, size_t *len, const char *fmt, ...)
+{
+    if (*len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out + *len, cap - *len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len = *len + (size_t)n < cap ? *len + (size_t)n : cap - 1;
+}
+
+/* The fewest significant digits (of 1..17) that read back to v, as a
+ * float when f32: 0.1f prints as 0.1, not 0.100000001; whole numbers in
+ * full (10000, not 1e+04). */
+static void text_add_real(char *out, size_t cap, size_t *len, double v, int f32)
+{
+    char b[40];
+    if (fabs(v) < 0x1p53 && v == trunc(v)) {
+        text_add(out, cap, len, "%.0f", v);
+        return;
+    }
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(b, sizeof b, "%.*g", prec, v);
+        if (f32 ? strtof(b, NULL) == (float)v : strtod(b, NULL) == v)
+            break;
+    }
+    text_add(out, cap, len, "%s", b);
+}
+
+char *gguf_kv_format(char *out, size_t cap, const gguf_kv *kv, size_t max_str)
+{
+    size_t len = 0;
+    const uint8_t *p = kv->val;
+    int64_t iv;
+    if (cap == 0)
+        return out;
+    out[0] = '\0';
+    switch (kv->type) {
+    case GGUF_TYPE_UINT8: case GGUF_TYPE_INT8: case GGUF_TYPE_UINT16: case GGUF_TYPE_INT16:
+    case GGUF_TYPE_UINT32: case GGUF_TYPE_INT32: case GGUF_TYPE_INT64:
+        kv_int(kv, &iv);
+        text_add(out, cap, &len, "%lld", (long long)iv);
+        break;
+    case GGUF_TYPE_UINT64: {
+        uint64_t x;
+        memcpy(&x, p, 8); /* kv_int refuses values above INT64_MAX */
+        text_add(out, cap, &len, "%llu", (unsigned long long)x);
+        break;
+    }
+    case GGUF_TYPE_FLOAT32: {
+        float f;
+        memcpy(&f, p, 4);
+        text_add_real(out, cap, &len, f, 1);
+        break;
+    }
+    case GGUF_TYPE_FLOAT64: {
+        double d;
+        memcpy(&d, p, 8);
+        text_add_real(out, cap, &len, d, 0);
+        break;
+    }
+    case GGUF_TYPE_BOOL:
+        text_add(out, cap, &len, "%s", p[0] ? "true" : "false");
+        break;
+    case GGUF_TYPE_STRING: {
+        size_t n = kv->str.len;
+        const unsigned char *s = (const unsigned char *)kv->str.ptr;
+        if (n > max_str) {
+            n = max_str;
+            while (n > 0 && (s[n] & 0xC0) == 0x80) /* not inside a UTF-8 character */
+                n--;
+        }
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = s[i];
+            if (c == '\\') text_add(out, cap, &len, "\\\\");
+            else if (c == '\n') text_add(out, cap, &len, "\\n");
+            else if (c == '\t') text_add(out, cap, &len, "\\t");
+            else if (c == '\r') text_add(out, cap, &len, "\\r");
+            else if (c < 0x20 || c == 0x7f) text_add(out, cap, &len, "\\x%02x", c);
+            else text_add(out, cap, &len, "%c", c);
+        }
+        if (n < kv->str.len)
+            text_add(out, cap, &len, "... (%zu bytes)", kv->str.len);
+        break;
+    }
+    case GGUF_TYPE_ARRAY:
+        text_add(out, cap, &len, "array of %llu %s", (unsigned long long)kv->arr_n,
+                 gguf_type_name(kv->arr_type));
+        break;
+    }
+    return out;
 }

@@ -155,6 +155,13 @@ as_err gguf_arr_strings(gguf_str **out, size_t *n, const gguf_file *g, const cha
 as_err gguf_arr_f32(float **out, size_t *n, const gguf_file *g, const char *key);
 as_err gguf_arr_i32(int32_t **out, size_t *n, const gguf_file *g, const char *key);
 
+/* kv's value as one line of text in out (cap bytes, always terminated):
+ * integers in decimal, floats in the fewest digits that read back to the
+ * same value, bools as true/false, strings with \\, \n, \t, \r and other
+ * control bytes escaped and cut after max_str bytes (at a UTF-8 character
+ * boundary) with "... (N bytes)", arrays as "array of N TYPE".  Returns out. */
+char *gguf_kv_format(char *out, size_t cap, const gguf_kv *kv, size_t max_str);
+
 /* The tensor called name, or NULL. */
 const gguf_tensor *gguf_tensor_find(const gguf_file *g, const char *name);
 

@@ -9,10 +9,14 @@
  *   stdout-has: <a substring stdout must contain> (optional, repeatable)
  *   stderr-has: <a substring stderr must contain> (optional, repeatable)
  *   stdout-lacks: <a substring stdout must not contain> (optional)
+ *   needs: <a path under the shared folder> (optional, repeatable)
  *
  * `aftershock` in cmd runs the binary under test ($AFTERSHOCK_BIN); the
  * command runs from the source tree with /bin/sh, so VAR=value prefixes and
  * pipes work; no database is needed unless the case sets one up itself.
+ * A case that reads shared data (models/stories260K.gguf) names it with
+ * needs: and refers to it as "$AS_SHARED_DIR/models/..."; when the file is
+ * absent the case is skipped with the reason, as the C tests skip.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -55,8 +59,8 @@ static void run_case(void **state)
     char *text = slurp(tc->path);
     char cmd[2048] = "", want_stderr[8192] = "";
     int want_exit = 0, have_stderr = 0;
-    char *has[32], *err_has[32], *lacks[32];
-    int nhas = 0, nerr = 0, nlack = 0;
+    char *has[32], *err_has[32], *lacks[32], *needs[8];
+    int nhas = 0, nerr = 0, nlack = 0, nneed = 0;
     for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
         if (strncmp(line, "cmd: ", 5) == 0)
             snprintf(cmd, sizeof cmd, "%s", line + 5);
@@ -72,14 +76,25 @@ static void run_case(void **state)
             err_has[nerr++] = line + 12;
         else if (strncmp(line, "stdout-lacks: ", 14) == 0 && nlack < 32)
             lacks[nlack++] = line + 14;
+        else if (strncmp(line, "needs: ", 7) == 0 && nneed < 8)
+            needs[nneed++] = line + 7;
     }
     assert_true(cmd[0] != '\0');
+    for (int i = 0; i < nneed; i++)
+        if (!testdb_shared_path(needs[i])) {
+            printf("skip: %s: %s/%s not found (set AS_SHARED_DIR to the shared folder)\n",
+                   tc->path, getenv("AS_SHARED_DIR"), needs[i]);
+            free(text);
+            skip();
+        }
     const char *bin = getenv("AFTERSHOCK_BIN");
     char full[4096], outp[64], errp[64];
     snprintf(outp, sizeof outp, "/tmp/as-case-%d.out", getpid());
     snprintf(errp, sizeof errp, "/tmp/as-case-%d.err", getpid());
-    /* `aftershock` inside cmd is a shell function running the binary under test. */
-    snprintf(full, sizeof full, "cd '%s' && aftershock() { \"%s\" \"$@\"; } && %s >%s 2>%s </dev/null",
+    /* `aftershock` inside cmd is a shell function running the binary under
+     * test; cmd runs in a subshell so that a pipeline or a list of commands
+     * sends all its output to the files and reads /dev/null as a whole. */
+    snprintf(full, sizeof full, "cd '%s' && aftershock() { \"%s\" \"$@\"; } && ( %s ) >%s 2>%s </dev/null",
              testdb_src_path("."), bin ? bin : "./aftershock", cmd, outp, errp);
     int st = system(full);
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
@@ -111,6 +126,11 @@ static int name_cmp(const void *a, const void *b)
 
 int main(void)
 {
+    /* the commands (run from the source tree) and the needs: check look in
+     * the same shared folder: ../shared beside the source tree by default */
+    const char *sh = getenv("AS_SHARED_DIR");
+    if (!sh || !sh[0])
+        setenv("AS_SHARED_DIR", testdb_src_path("../shared"), 1);
     const char *dir = testdb_src_path("tests/cases");
     char dirpath[512];
     snprintf(dirpath, sizeof dirpath, "%s", dir);

@@ -1,6 +1,8 @@
 /*
- * test_model_gguf.c -- the GGUF reader on real files from ../shared/models and
- * on hostile copies made here by corrupting them byte by byte.
+ * test_model_gguf.c -- the GGUF reader on real files from ../shared/models, on
+ * hostile copies made here by corrupting them byte by byte (and valid copies
+ * with a tensor type the engine cannot compute), and on a v2 file made from a
+ * v3 one.
  *
  * Expected values come from ../shared/models/PROVENANCE.md (written from
  * gguf-py's dump of the same files): stories260K is GGUF v3, 48 F32 tensors,
@@ -13,6 +15,9 @@
 #include <cmocka.h>
 
 #include "model/gguf.h"
+#include "model/gguf_write.h"
+#include "model/synth.h"
+#include "model/transformer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,12 +230,168 @@ static void test_hostile(void **state)
     buf[after_name + 4 + 16 + 4] |= 1; /* misaligned offset */
     expect_format_error(buf, n, "aligned");
 
+    /* Valid but unsupported: a tensor of a ggml type we can parse but not
+     * compute with (Q5_0 and its 32-element cousins; a row of 64 is a whole
+     * number of their blocks, and their bytes fit in the F32 data).  The
+     * file opens, the model does not: AS_ERR_UNSUPPORTED naming the file,
+     * the tensor and the type. */
+    static const ggml_type unsupported[4] = {GGML_TYPE_Q5_0, GGML_TYPE_Q4_1, GGML_TYPE_Q5_1,
+                                             GGML_TYPE_Q8_1};
+    static const char *const victims[2] = {"token_embd.weight", "blk.2.attn_v.weight"};
+    for (int u = 0; u < 4; u++)
+        for (int v = 0; v < 2; v++) {
+            size_t at = tensor_info_at(orig, n, victims[v]) + 8 + strlen(victims[v]);
+            memcpy(buf, orig, n);
+            buf[at + 4 + 16] = (unsigned char)unsupported[u];
+            char hp[1200], want[128];
+            snprintf(hp, sizeof hp, "%s/hostile.gguf", tmp_dir);
+            file_write(hp, buf, n);
+            gguf_file *g;
+            assert_int_equal(gguf_open(&g, hp), AS_OK);
+            const gguf_tensor *t = gguf_tensor_find(g, victims[v]);
+            assert_int_equal(t->type, unsupported[u]);
+            assert_int_equal(t->nbytes, ggml_row_size(unsupported[u], t->ne[0]) * t->ne[1]);
+            gguf_close(g);
+            model *m = NULL;
+            as_err e = model_open(&m, hp);
+            if (e != AS_ERR_UNSUPPORTED)
+                fail_msg("%s as %s: model_open gave %d (%s)", victims[v],
+                         ggml_type_name(unsupported[u]), e, as_last_error());
+            assert_null(m);
+            snprintf(want, sizeof want, "tensor '%s' has type %s", victims[v],
+                     ggml_type_name(unsupported[u]));
+            if (!strstr(as_last_error(), "hostile.gguf") || !strstr(as_last_error(), want))
+                fail_msg("message '%s' lacks the file or '%s'", as_last_error(), want);
+        }
+
     /* Truncation at every point of the header and at a few points in the
      * data: a clean error each time, never a crash (ASan checks the reads). */
     for (size_t cut = 24; cut < n; cut += (cut < ti + 4096 ? 7 : 50021))
         expect_format_error(orig, cut, NULL);
     free(buf);
     free(orig);
+}
+
+/* GGUF v2 against v3.  ggml's docs/gguf.md: version 3 "introduces
+ * big-endian support" and nothing else; v2 (llama.cpp PR #2821) had made
+ * every count, length and dimension 64-bit, which v3 kept.  A little-endian
+ * v3 file with its version field set to 2 is therefore a v2 file, byte for
+ * byte the same after offset 8, and must load to the same model: the same
+ * metadata, tensors, and bit-identical logits.  Version 1 (32-bit counts)
+ * is refused as unsupported. */
+static void test_gguf_v2(void **state)
+{
+    (void)state;
+    char v3[1200], v2[1200];
+    snprintf(v3, sizeof v3, "%s/v3.gguf", tmp_dir);
+    snprintf(v2, sizeof v2, "%s/v2.gguf", tmp_dir);
+    synth_params sp = {MODEL_ARCH_QWEN2, 64, 2, 4, 2, 128, 512, GGML_TYPE_Q8_0, 5};
+    assert_int_equal(synth_write(&sp, v3), AS_OK);
+    size_t n;
+    unsigned char *buf = file_read(v3, &n);
+    static const unsigned char le3[4] = {3, 0, 0, 0}, le2[4] = {2, 0, 0, 0};
+    assert_memory_equal(buf + 4, le3, 4); /* our writer's version, little-endian */
+    memcpy(buf + 4, le2, 4);
+    file_write(v2, buf, n);
+
+    gguf_file *a, *b;
+    assert_int_equal(gguf_open(&a, v3), AS_OK);
+    assert_int_equal(gguf_open(&b, v2), AS_OK);
+    assert_int_equal(a->version, 3);
+    assert_int_equal(b->version, 2);
+    assert_int_equal(b->n_kv, a->n_kv);
+    assert_int_equal(b->n_tensors, a->n_tensors);
+    assert_int_equal(b->data_offset, a->data_offset);
+    for (uint64_t i = 0; i < a->n_tensors; i++) {
+        assert_string_equal(b->tensors[i].name, a->tensors[i].name);
+        assert_int_equal(b->tensors[i].type, a->tensors[i].type);
+        assert_int_equal(b->tensors[i].offset, a->tensors[i].offset);
+    }
+    gguf_close(a);
+    gguf_close(b);
+
+    model *m[2];
+    model_state *st[2];
+    const char *paths[2] = {v3, v2};
+    int tok[4] = {1, 300, 301, 302}, pos[4] = {0, 1, 2, 3}, seq[4] = {0}, got;
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(model_open(&m[k], paths[k]), AS_OK);
+        assert_int_equal(model_state_new(&st[k], m[k], 1, 8, 4, 1, 0), AS_OK);
+        model_batch bt = {4, tok, pos, seq, NULL};
+        assert_int_equal(model_forward(st[k], &bt, &got), AS_OK);
+    }
+    assert_int_equal(m[1]->file->version, 2);
+    assert_memory_equal(st[0]->logits, st[1]->logits, 512 * sizeof(float));
+    for (int k = 0; k < 2; k++) {
+        model_state_free(st[k]);
+        model_close(m[k]);
+    }
+
+    buf[4] = 1;
+    file_write(v2, buf, n);
+    gguf_file *g = NULL;
+    assert_int_equal(gguf_open(&g, v2), AS_ERR_UNSUPPORTED);
+    assert_null(g);
+    assert_non_null(strstr(as_last_error(), "GGUF version 1"));
+    free(buf);
+    unlink(v2);
+    unlink(v3);
+}
+
+/* gguf_kv_format on values written here, each worked out by hand. */
+static void test_kv_format(void **state)
+{
+    (void)state;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/kv-format.gguf", tmp_dir);
+    gguf_writer *w = gguf_writer_new();
+    assert_non_null(w);
+    static const char *const strs[3] = {"a", "b", "c"};
+    static const float fl[2] = {1, 2};
+    gguf_writer_add_str(w, "s.escapes", "tab\tnl\ncr\rback\\bell\x07" "del\x7f" " caf\xc3\xa9");
+    gguf_writer_add_str(w, "s.long", "\xc3\xa9\xc3\xa9\xc3\xa9"); /* 6 bytes: e-acute x3 */
+    gguf_writer_add_u32(w, "n.u32", 4294967295u);
+    gguf_writer_add_i32(w, "n.i32", -7);
+    gguf_writer_add_f32(w, "n.tenth", 0.1f);
+    gguf_writer_add_f32(w, "n.eps", 1e-5f);
+    gguf_writer_add_f32(w, "n.whole", 10000.0f);
+    gguf_writer_add_f32(w, "n.third", 1.0f / 3);
+    gguf_writer_add_bool(w, "b.yes", 1);
+    gguf_writer_add_arr_str(w, "a.str", strs, 3);
+    gguf_writer_add_arr_f32(w, "a.f32", fl, 2);
+    assert_int_equal(gguf_writer_write(w, path), AS_OK);
+    gguf_writer_free(w);
+    gguf_file *g;
+    assert_int_equal(gguf_open(&g, path), AS_OK);
+    char b[256];
+    static const struct { const char *key; size_t max; const char *want; } cases[] = {
+        {"s.escapes", 200, "tab\\tnl\\ncr\\rback\\\\bell\\x07del\\x7f caf\xc3\xa9"},
+        /* cut after 3 bytes would split the second character: back to 2 */
+        {"s.long", 3, "\xc3\xa9... (6 bytes)"},
+        {"s.long", 6, "\xc3\xa9\xc3\xa9\xc3\xa9"},
+        {"n.u32", 200, "4294967295"},
+        {"n.i32", 200, "-7"},
+        /* 0.1f is 0.100000001490116..., whose shortest reading is 0.1; 1e-5f
+         * likewise; 1/3 as a float is 0.3333333432..., and 0.3333333 reads
+         * as the float below it (0.3333333135...), so 8 digits */
+        {"n.tenth", 200, "0.1"},
+        {"n.eps", 200, "1e-05"},
+        {"n.whole", 200, "10000"},
+        {"n.third", 200, "0.33333334"},
+        {"b.yes", 200, "true"},
+        {"a.str", 200, "array of 3 str"},
+        {"a.f32", 200, "array of 2 f32"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const gguf_kv *kv = gguf_find(g, cases[i].key);
+        assert_non_null(kv);
+        if (strcmp(gguf_kv_format(b, sizeof b, kv, cases[i].max), cases[i].want) != 0)
+            fail_msg("%s: '%s', want '%s'", cases[i].key, b, cases[i].want);
+    }
+    /* a small buffer gets a terminated prefix */
+    assert_string_equal(gguf_kv_format(b, 5, gguf_find(g, "n.u32"), 200), "4294");
+    gguf_close(g);
+    unlink(path);
 }
 
 static void test_missing_file(void **state)
@@ -265,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_stories_metadata),
         cmocka_unit_test(test_derived_types),
         cmocka_unit_test(test_hostile),
+        cmocka_unit_test(test_gguf_v2),
+        cmocka_unit_test(test_kv_format),
         cmocka_unit_test(test_missing_file),
         cmocka_unit_test(test_type_table),
     };

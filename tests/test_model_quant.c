@@ -1,7 +1,8 @@
 /*
  * test_model_quant.c -- every fast kernel against its plain-loop reference,
- * quantizers against hand-computed blocks, half/bfloat conversion against
- * known bit patterns, and the random-weight Llama models of ../shared
+ * quantizers against hand-computed blocks, Q4_K / Q6_K / BF16 blocks packed
+ * by hand against ggml's dequantization formulas, half/bfloat conversion
+ * against known bit patterns, and the random-weight Llama models of ../shared
  * against llama.cpp's logits.
  */
 #include <setjmp.h>
@@ -100,6 +101,247 @@ static void test_q8_0_block_by_hand(void **st)
     quant_dequant_row(y, &c, GGML_TYPE_Q4_0, 32);
     for (int i = 0; i < 32; i++) /* Q4_0 with d 0.5 is exact on a 0.25 grid to 0.25 */
         assert_true(fabsf(y[i] - x[i]) <= 0.25f + 1e-6f);
+}
+
+/* ---- K-quant and BF16 blocks built by hand ------------------------------
+ * These check our dequantization against ggml's published formulas rather
+ * than against our own quantizer.  The formulas, read from ggml-quants.c
+ * (llama.cpp c392e509: dequantize_row_q4_K with get_scale_min_k4, and
+ * dequantize_row_q6_K), restated here by element rather than by loop:
+ *
+ * Q4_K, 144 bytes per 256 elements: element e lies in sub-block s = e / 32,
+ * which has a 6-bit scale sc[s] and a 6-bit min m[s]; e has a 4-bit q[e]:
+ *     y[e] = fp16(d) * sc[s] * q[e] - fp16(dmin) * m[s]
+ *   q[e]: byte qs[32 * (s / 2) + e % 32], low nibble for even s, high for odd
+ *   s < 4:  sc[s] = low 6 bits of scales[s], m[s] = low 6 bits of scales[s + 4]
+ *   s >= 4: low 4 bits of sc[s] in the low nibble of scales[s + 4], of m[s]
+ *           in its high nibble; the top 2 bits of sc[s] are the top 2 bits of
+ *           scales[s - 4], those of m[s] the top 2 bits of scales[s]
+ * Q6_K, 210 bytes per 256 elements: 16 sub-blocks of 16 with a signed 8-bit
+ * scale; e has a 6-bit q[e] stored with an offset of 32:
+ *     y[e] = fp16(d) * scales[e / 16] * (q[e] - 32)
+ *   with h = e / 128, k = (e % 128) / 32, l = e % 32: the low 4 bits of q[e]
+ *   in ql[64 h + 32 (k % 2) + l] (low nibble for k < 2, high for k >= 2),
+ *   the high 2 bits in qh[32 h + l] at bits 2k and 2k + 1
+ *
+ * The blocks are packed below bit by bit from those positions (not by our
+ * quantizer), and the expected values computed in integers: every d and
+ * dmin is a half whose value is an integer over 4096, so y[e] * 4096 is an
+ * integer below 2^24 and float arithmetic in any order gives it exactly. */
+
+/* Set width bits of bytes[at] starting at bit shift to v. */
+static void put_bits(uint8_t *bytes, int at, int shift, int width, unsigned v)
+{
+    unsigned mask = ((1u << width) - 1) << shift;
+    bytes[at] = (uint8_t)((bytes[at] & ~mask) | ((v << shift) & mask));
+}
+
+typedef struct q4k_hand {
+    uint16_t d, dmin; /* half bits */
+    int d4096, dmin4096; /* their values times 4096, worked out by hand */
+    int sc[8], m[8];
+    int q[256];
+} q4k_hand;
+
+static void q4k_pack(blk_q4_K *b, const q4k_hand *h)
+{
+    memset(b, 0, sizeof *b);
+    b->d = h->d;
+    b->dmin = h->dmin;
+    for (int s = 0; s < 8; s++) {
+        if (s < 4) {
+            put_bits(b->scales, s, 0, 6, (unsigned)h->sc[s]);
+            put_bits(b->scales, s + 4, 0, 6, (unsigned)h->m[s]);
+        } else {
+            put_bits(b->scales, s + 4, 0, 4, (unsigned)h->sc[s] & 15);
+            put_bits(b->scales, s + 4, 4, 4, (unsigned)h->m[s] & 15);
+            put_bits(b->scales, s - 4, 6, 2, (unsigned)h->sc[s] >> 4);
+            put_bits(b->scales, s, 6, 2, (unsigned)h->m[s] >> 4);
+        }
+    }
+    for (int e = 0; e < 256; e++) {
+        int s = e / 32;
+        put_bits(b->qs, 32 * (s / 2) + e % 32, s % 2 ? 4 : 0, 4, (unsigned)h->q[e]);
+    }
+}
+
+static double q4k_value(const q4k_hand *h, int e)
+{
+    int s = e / 32;
+    return (double)(h->d4096 * h->sc[s] * h->q[e] - h->dmin4096 * h->m[s]) / 4096;
+}
+
+typedef struct q6k_hand {
+    uint16_t d;
+    int d4096;
+    int scales[16];
+    int q[256]; /* 0..63, stored value (offset 32 included) */
+} q6k_hand;
+
+static void q6k_pack(blk_q6_K *b, const q6k_hand *h)
+{
+    memset(b, 0, sizeof *b);
+    b->d = h->d;
+    for (int i = 0; i < 16; i++)
+        b->scales[i] = (int8_t)h->scales[i];
+    for (int e = 0; e < 256; e++) {
+        int hh = e / 128, k = (e % 128) / 32, l = e % 32;
+        put_bits(b->ql, 64 * hh + 32 * (k % 2) + l, k < 2 ? 0 : 4, 4, (unsigned)h->q[e] & 15);
+        put_bits(b->qh, 32 * hh + l, 2 * k, 2, (unsigned)h->q[e] >> 4);
+    }
+}
+
+static double q6k_value(const q6k_hand *h, int e)
+{
+    return (double)(h->d4096 * h->scales[e / 16] * (h->q[e] - 32)) / 4096;
+}
+
+/* A known activation vector: multiples of 1/8 in [-0.5, 0.5]. */
+static float known_x(int i)
+{
+    return (float)((i * 5) % 9 - 4) / 8;
+}
+
+/* The dot of w (n expected weights) with known_x by both kernels, against
+ * a double sum.  Tolerance: recursive float summation of n products errs by
+ * at most n * 2^-24 * sum |w x| (Higham, Accuracy and Stability of Numerical
+ * Algorithms, 2002, eq. 3.5); the AVX2 kernels sum in 8 lanes, which only
+ * shortens the chains. */
+static void check_known_dot(ggml_type t, const void *blocks, const double *w, int n)
+{
+    float x[512];
+    double want = 0, abs_sum = 0;
+    for (int i = 0; i < n; i++) {
+        x[i] = known_x(i);
+        want += w[i] * x[i];
+        abs_sum += fabs(w[i] * x[i]);
+    }
+    double tol = n * 0x1p-24 * abs_sum;
+    float ref = quant_dot_ref(t)(blocks, x, n), fast = quant_dot_fast(t)(blocks, x, n);
+    if (fabs(ref - want) > tol || fabs(fast - want) > tol)
+        fail_msg("%s dot (%s): ref %.6f fast %.6f, want %.6f within %.2g", ggml_type_name(t),
+                 quant_fast_name(), ref, fast, want, tol);
+}
+
+static void test_q4_K_by_hand(void **st)
+{
+    (void)st;
+    /* half 0x3555 = 2^-2 * (1 + 0x155/1024) = 1365/4096; 0x3266 = 2^-3 *
+     * (1 + 0x266/1024) = 819/4096; 0x3a00 = 0.75 = 3072/4096; 0x3400 = 0.25.
+     * The scales and mins of sub-blocks 4..7 use their top two bits (48 =
+     * 0b110000, 33, 62, 47, 50, 31 = 0b011111), which is where a wrong
+     * unpacking of the 12 scale bytes shows. */
+    static q4k_hand h[2] = {
+        {0x3555, 0x3266, 1365, 819, {1, 17, 63, 40, 5, 48, 33, 62}, {0, 3, 21, 63, 16, 47, 50, 31}, {0}},
+        {0x3a00, 0x3400, 3072, 1024, {62, 33, 48, 5, 40, 63, 17, 1}, {31, 50, 47, 16, 63, 21, 3, 0}, {0}},
+    };
+    for (int e = 0; e < 256; e++) {
+        h[0].q[e] = (7 * e + e / 32) % 16;
+        h[1].q[e] = (5 * e + 3) % 16;
+    }
+    for (int b = 0; b < 2; b++) {
+        assert_true(fp16_to_f32(h[b].d) * 4096 == h[b].d4096);
+        assert_true(fp16_to_f32(h[b].dmin) * 4096 == h[b].dmin4096);
+    }
+    blk_q4_K blk[2];
+    q4k_pack(&blk[0], &h[0]);
+    q4k_pack(&blk[1], &h[1]);
+    float y[512];
+    double w[512];
+    quant_dequant_row(y, blk, GGML_TYPE_Q4_K, 512);
+    for (int i = 0; i < 512; i++) {
+        w[i] = q4k_value(&h[i / 256], i % 256);
+        if (y[i] != w[i])
+            fail_msg("Q4_K element %d: %.9g, formula gives %.9g", i, y[i], w[i]);
+    }
+    /* a few by hand, block 0:
+     * e 37: s 1, q (259 + 1) % 16 = 4: (1365*17*4 - 819*3)/4096 = 90363/4096
+     * e 130: s 4, q 914 % 16 = 2: (1365*5*2 - 819*16)/4096 = 546/4096
+     * e 200: s 6, q 1406 % 16 = 14: (1365*33*14 - 819*50)/4096 = 143.96484375
+     * e 255: s 7, q 1792 % 16 = 0: -819*31/4096 = -6.198486328125 */
+    assert_true(y[37] == 22.061279296875f);
+    assert_true(y[130] == 0.13330078125f);
+    assert_true(y[200] == 143.96484375f);
+    assert_true(y[255] == -6.198486328125f);
+    check_known_dot(GGML_TYPE_Q4_K, blk, w, 512);
+}
+
+static void test_q6_K_by_hand(void **st)
+{
+    (void)st;
+    /* d: 0x3555 = 1365/4096 (above) and 0x2c00 = 2^-4 = 256/4096.  The
+     * scales are signed and reach both ends of int8. */
+    static q6k_hand h[2] = {
+        {0x3555, 1365, {1, -1, 127, -128, 5, -7, 64, 33, -100, 2, 90, -3, 17, -64, 100, 8}, {0}},
+        {0x2c00, 256, {0}, {0}},
+    };
+    for (int i = 0; i < 16; i++)
+        h[1].scales[i] = (i * 37) % 256 - 128;
+    for (int e = 0; e < 256; e++) {
+        h[0].q[e] = (11 * e + 5) % 64;
+        h[1].q[e] = (13 * e + e / 64) % 64;
+    }
+    for (int b = 0; b < 2; b++)
+        assert_true(fp16_to_f32(h[b].d) * 4096 == h[b].d4096);
+    blk_q6_K blk[2];
+    q6k_pack(&blk[0], &h[0]);
+    q6k_pack(&blk[1], &h[1]);
+    float y[512];
+    double w[512];
+    quant_dequant_row(y, blk, GGML_TYPE_Q6_K, 512);
+    for (int i = 0; i < 512; i++) {
+        w[i] = q6k_value(&h[i / 256], i % 256);
+        if (y[i] != w[i])
+            fail_msg("Q6_K element %d: %.9g, formula gives %.9g", i, y[i], w[i]);
+    }
+    /* by hand, block 0: e 0: scale 1, q 5: 1365*(5-32)/4096 = -8.997802734375;
+     * e 50: scale[3] -128, q 555 % 64 = 43: 1365*-128*11/4096 = -469.21875;
+     * e 140: scale[8] -100, q 1545 % 64 = 9: 1365*-100*-23/4096 = 766.4794921875;
+     * e 255: scale[15] 8, q 2810 % 64 = 58: 1365*8*26/4096 = 69.31640625 */
+    assert_true(y[0] == -8.997802734375f);
+    assert_true(y[50] == -469.21875f);
+    assert_true(y[140] == 766.4794921875f);
+    assert_true(y[255] == 69.31640625f);
+    check_known_dot(GGML_TYPE_Q6_K, blk, w, 512);
+}
+
+static void test_bf16_by_hand(void **st)
+{
+    (void)st;
+    /* bfloat16 is the top half of an IEEE single: sign, 8-bit exponent
+     * (bias 127), 7-bit mantissa.  By hand:
+     *   0x3f80 = 2^0 = 1;  0xc0a0 = -2^2 * (1 + 32/128) = -5;
+     *   0x4049 = 2^1 * (1 + 73/128) = 3.140625;  0x3e20 = 2^-3 * 1.25 = 0.15625;
+     *   0x0001 = the smallest subnormal 2^-126 * 2^-7 = 2^-133;
+     *   0x7f7f = 2^127 * (1 + 127/128), the largest finite;  0xff80 = -inf;
+     *   0x8000 = -0 */
+    static const uint16_t bits[8] = {0x3f80, 0xc0a0, 0x4049, 0x3e20, 0x0001, 0x7f7f, 0xff80, 0x8000};
+    static const float want[8] = {1.0f, -5.0f, 3.140625f, 0.15625f, 0x1p-133f, 0x1.fep127f,
+                                  -INFINITY, -0.0f};
+    float y[8];
+    quant_dequant_row(y, bits, GGML_TYPE_BF16, 8);
+    for (int i = 0; i < 8; i++)
+        if (memcmp(&y[i], &want[i], 4) != 0) /* bits, so -0 is not 0 */
+            fail_msg("BF16 0x%04x: %g, want %g", bits[i], y[i], want[i]);
+    /* rounding to bf16, by hand: pi lies between 3.140625 (0x4049) and
+     * 3.15625 (0x404a), nearer the first; 1 + 1.5/128 is a tie between
+     * 0x3f81 (odd) and 0x3f82 (even) and goes to the even one */
+    assert_int_equal(f32_to_bf16(3.14159265f), 0x4049);
+    assert_int_equal(f32_to_bf16(-5.0f), 0xc0a0);
+    assert_int_equal(f32_to_bf16(1.01171875f), 0x3f82);
+    /* dot over 20 elements (two 8-lane steps and a tail of 4): the group
+     * (1, -5, 3.140625, 0.15625) . (1, 2, 0.5, -4) = 1 - 10 + 1.5703125 -
+     * 0.625 = -8.0546875, five times: -40.2734375.  Every partial sum is a
+     * short binary fraction, exact in float in any order, so equality. */
+    uint16_t w[20];
+    float x[20];
+    static const float xg[4] = {1, 2, 0.5f, -4};
+    for (int i = 0; i < 20; i++) {
+        w[i] = bits[i % 4];
+        x[i] = xg[i % 4];
+    }
+    assert_true(quant_dot_ref(GGML_TYPE_BF16)(w, x, 20) == -40.2734375f);
+    assert_true(quant_dot_fast(GGML_TYPE_BF16)(w, x, 20) == -40.2734375f);
 }
 
 /* Quantize random rows, dequantize, and require the error a format of that
@@ -297,6 +539,9 @@ int main(void)
         cmocka_unit_test(test_half_bits),
         cmocka_unit_test(test_scale_round_f16_same_bits),
         cmocka_unit_test(test_q8_0_block_by_hand),
+        cmocka_unit_test(test_q4_K_by_hand),
+        cmocka_unit_test(test_q6_K_by_hand),
+        cmocka_unit_test(test_bf16_by_hand),
         cmocka_unit_test(test_kernels_vs_reference),
         cmocka_unit_test(test_random_llama_q8_0),
         cmocka_unit_test(test_random_llama_q4_0),

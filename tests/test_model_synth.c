@@ -169,6 +169,19 @@ static void test_synth_tokenizer_and_chat(void **st)
         if (*a) { a++; b++; }
     }
     free(text);
+    /* "tea" by hand: the qwen2 synth vocabulary is <unk> <s> </s>, 256 byte
+     * tokens (3..258), <|im_start|> <|im_end|> (259, 260), "▁" (261), then
+     * each letter string w of "etaoinshrdlucmfwypvbgkjqxz" as w and "▁"w,
+     * by length, at scores falling with the id: "t" (letter 1) is 264 and
+     * "▁t" 265; two-letter words start at 314, "ea" (e 0, a 2: word 2) at
+     * 318 and "te" (word 26) at 366, "▁te" 367.  SPM merges the
+     * best-scoring pair first: ▁ t e a -> ▁t e a (265 beats 318 and 366)
+     * -> ▁t ea (318 beats 367); "▁tea" is not in the vocabulary */
+    assert_int_equal(tokenizer_encode(ids, 128, &n, tk, "tea", 3, TOKENIZER_ADD_SPECIAL), AS_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], 265);
+    assert_int_equal(ids[2], 318);
     tokenizer_free(tk);
     model_close(m);
     chat_msg two[2] = {{"system", " Be brief. "}, {"user", "Why?"}};
@@ -177,6 +190,66 @@ static void test_synth_tokenizer_and_chat(void **st)
                               "<|start_header_id|>user<|end_header_id|>\n\nWhy?<|eot_id|>"
                               "<|start_header_id|>assistant<|end_header_id|>\n\n");
     free(text);
+}
+
+/* Templates and their expected renderings from llama.cpp's
+ * tests/test-chat-template.cpp (c392e509): Meta's Llama 3 template and
+ * OpenHermes-2.5's ChatML one, over its six-message conversation, with the
+ * generation prompt.  Llama 3 trims each message, ChatML does not. */
+static void test_chat_detect_templates(void **st)
+{
+    (void)st;
+    static const char llama3[] =
+        "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+        "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] "
+        "| trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content "
+        "%}{% endif %}{{ content }}{% endfor %}{{ '<|start_header_id|>assistant<|end_header_id|>"
+        "\n\n' }}";
+    static const char chatml[] =
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + "
+        "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}"
+        "{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    static const char mistral[] =
+        "{{ bos_token }}{% for message in messages %}{% if message['role'] == 'user' %}"
+        "{{ '[INST] ' + message['content'] + ' [/INST]' }}{% endif %}{% endfor %}";
+    static const chat_msg conv[6] = {
+        {"system", "You are a helpful assistant"}, {"user", "Hello"},
+        {"assistant", "Hi there"}, {"user", "Who are you"},
+        {"assistant", "   I am an assistant   "}, {"user", "Another question"},
+    };
+    assert_int_equal(chat_detect(llama3), CHAT_LLAMA3);
+    assert_int_equal(chat_detect(chatml), CHAT_CHATML);
+    assert_int_equal(chat_detect(mistral), CHAT_NONE);
+    assert_int_equal(chat_detect(NULL), CHAT_NONE);
+    assert_string_equal(chat_kind_name(CHAT_LLAMA3), "llama3");
+    char *text;
+    assert_int_equal(chat_format(&text, chat_detect(llama3), conv, 6, 1), AS_OK);
+    assert_string_equal(text,
+        "<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nHi there<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nWho are you<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nI am an assistant<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nAnother question<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    free(text);
+    assert_int_equal(chat_format(&text, chat_detect(chatml), conv, 6, 1), AS_OK);
+    assert_string_equal(text,
+        "<|im_start|>system\nYou are a helpful assistant<|im_end|>\n<|im_start|>user\nHello"
+        "<|im_end|>\n<|im_start|>assistant\nHi there<|im_end|>\n<|im_start|>user\nWho are "
+        "you<|im_end|>\n<|im_start|>assistant\n   I am an assistant   <|im_end|>\n"
+        "<|im_start|>user\nAnother question<|im_end|>\n<|im_start|>assistant\n");
+    free(text);
+
+    /* detected from the file: a llama synth carries a Llama 3 template in
+     * tokenizer.chat_template, and model_open hands it over */
+    char path[1200];
+    synth_file(path, sizeof path, MODEL_ARCH_LLAMA, GGML_TYPE_F32);
+    model *m;
+    assert_int_equal(model_open(&m, path), AS_OK);
+    assert_non_null(m->chat_template);
+    assert_int_equal(chat_detect(m->chat_template), CHAT_LLAMA3);
+    model_close(m);
 }
 
 static void test_synth_rejects_bad_shape(void **st)
@@ -205,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_kquants),
         cmocka_unit_test(test_batched_equals_single),
         cmocka_unit_test(test_synth_tokenizer_and_chat),
+        cmocka_unit_test(test_chat_detect_templates),
         cmocka_unit_test(test_synth_rejects_bad_shape),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
