@@ -394,9 +394,25 @@ static void bad(guard_report *r, const tok *t, const char *why)
                  t->s, why);
 }
 
+/* Whether the word t is symbol k or one of its alphanumeric parts: the
+ * text's words never hold punctuation, so an index "^GSPC" is read as
+ * "GSPC" and a share class "BRK.B" as "BRK" and "B". */
+static int symbol_has(const char *k, const tok *t)
+{
+    for (const char *p = k; *p;) {
+        size_t n = 0;
+        while (p[n] && isalnum((unsigned char)p[n]))
+            n++;
+        if ((int)n == t->len && strncmp(p, t->s, n) == 0)
+            return 1;
+        p += n ? n : 1;
+    }
+    return 0;
+}
+
 static int ticker_known(const factsheet *fs, int stock, const tok *t)
 {
-    if ((int)strlen(fs->market) == t->len && strncmp(fs->market, t->s, (size_t)t->len) == 0)
+    if (symbol_has(fs->market, t))
         return 1;
     for (int i = 0; i < fs->n_heads; i++) /* sources such as "AP", "FT" */
         if ((int)strlen(fs->heads[i].source) == t->len &&
@@ -405,8 +421,7 @@ static int ticker_known(const factsheet *fs, int stock, const tok *t)
     for (int i = 0; i < fs->n_stocks; i++) {
         if (stock >= 0 && i != stock)
             continue;
-        const char *k = fs->stocks[i].ticker;
-        if ((int)strlen(k) == t->len && strncmp(k, t->s, (size_t)t->len) == 0)
+        if (symbol_has(fs->stocks[i].ticker, t))
             return 1;
     }
     return 0;

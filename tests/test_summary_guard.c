@@ -94,6 +94,21 @@ static void test_planted_ticker_caught(void **state)
     assert_int_equal(guard_check(&r, "AMD fell 16.97% on 2025-01-27.", &fx, 0), 0);
     assert_string_equal(r.first_bad, "'AMD': ticker not in the fact sheet");
     assert_false(passes("NVDA fell more than AVGO.", 0)); /* AVGO is not in NVDA's prompt */
+    /* Symbols with punctuation: an index "^GSPC" is written "^GSPC" or
+     * "GSPC", a share class "BRK.B" as "BRK.B"; a part is not another symbol. */
+    factsheet fs = {0};
+    snprintf(fs.date, sizeof fs.date, "2025-01-27");
+    snprintf(fs.market, sizeof fs.market, "^GSPC");
+    fs.market_ret0 = -1.46;
+    fact_stock s = {.ret0 = -1.2, .ar0 = 0.1, .t0 = 0.1, .n_est = 240};
+    snprintf(s.ticker, sizeof s.ticker, "BRK.B");
+    snprintf(s.sector, sizeof s.sector, "Financials");
+    assert_int_equal(factsheet_add_stock(&fs, &s), AS_OK);
+    assert_true(guard_check(&r, "BRK.B fell 1.20% while the market (^GSPC) fell 1.46%.", &fs, 0));
+    assert_true(guard_check(&r, "GSPC fell 1.46%.", &fs, 0));
+    assert_false(guard_check(&r, "BRKB fell 1.20%.", &fs, 0));
+    assert_string_equal(r.first_bad, "'BRKB': ticker not in the fact sheet");
+    factsheet_clear(&fs);
 }
 
 static void test_planted_direction_caught(void **state)
