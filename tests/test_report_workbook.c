@@ -23,6 +23,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analytics/announce.h"
+#include "analytics/events.h"
 #include "analytics/study_db.h"
 #include "common/db.h"
 #include "reports/event_summary.h"
@@ -308,6 +310,90 @@ static void test_same_numbers_as_sql_and_summaries(void **state)
     free(vst);
 }
 
+static void test_summary_every_sector(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    /* The sector block lists every sector the Impact sheet has (4 in the
+     * demo, Servers with SMCI alone sorting last), each with the mean of
+     * its stocks' "AR day 0" as Impact shows them, and their count.  Both
+     * sheets hold the same doubles written with 16 significant digits
+     * (libxlsxwriter's %.16G), so for values under 1 the two means agree
+     * to 1e-15. */
+    int head = xlsx_find_row(doc, "Summary", 0, "Sector averages, day 0");
+    assert_true(head > 0);
+    int col_ar = xlsx_find_col(doc, "Impact", 0, "AR day 0");
+    int nsec = 0, servers = 0;
+    for (int r = head + 1;; r++) {
+        json_t *name = json_object_get(xlsx_cell(doc, "Summary", r, 0), "v");
+        if (!json_is_string(name))
+            break;
+        const char *sector = json_string_value(name);
+        double sum = 0;
+        int n = 0;
+        for (int i = 1; i < 16; i++)
+            if (strcmp(str(xlsx_cell(doc, "Impact", i, 2), "v"), sector) == 0) {
+                sum += json_number_value(json_object_get(xlsx_cell(doc, "Impact", i, col_ar), "v"));
+                n++;
+            }
+        assert_true(n > 0);
+        double avg = json_number_value(json_object_get(xlsx_cell(doc, "Summary", r, 1), "v"));
+        if (fabs(avg - sum / n) > 1e-15)
+            fail_msg("%s: average %.17g, Impact gives %.17g", sector, avg, sum / n);
+        assert_string_equal(str(xlsx_cell(doc, "Summary", r, 1), "fmt"), "0.00%");
+        assert_int_equal((int)json_number_value(json_object_get(xlsx_cell(doc, "Summary", r, 2), "v")), n);
+        servers += strcmp(sector, "Servers") == 0;
+        nsec++;
+    }
+    assert_int_equal(nsec, 4);
+    assert_int_equal(servers, 1);
+    /* The flags follow the block. */
+    assert_true(xlsx_find_row(doc, "Summary", 0, "Flags") > head + nsec);
+}
+
+static void test_title_is_top_story(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    /* With detected events the title is the event's highest-scoring story,
+     * the earliest of equal scores, not its first story (events.title). */
+    lexicon *lex;
+    assert_int_equal(lexicon_load(&lex, testdb_src_path("data/lexicon")), AS_OK);
+    events_options eo = {.market = "SPY", .from = "2025-01-20", .to = "2025-01-27",
+                         .threshold = ANNOUNCE_THRESHOLD, .cluster = CLUSTER_PARAMS_DEFAULT};
+    events_summary es;
+    as_err e = events_detect(&es, db, &eo, lex);
+    lexicon_free(lex);
+    if (e)
+        fail_msg("events_detect: %s", as_last_error());
+    char *top = sql_value("SELECT title FROM v_event_stories WHERE event_session = '2025-01-27' "
+                          "ORDER BY score DESC, published_at, rank LIMIT 1");
+    char *first = sql_value("SELECT title FROM events WHERE session_date = '2025-01-27' "
+                            "ORDER BY first_published_at LIMIT 1");
+    assert_non_null(top);
+    assert_non_null(first);
+    /* In the demo the first story (80) is not the top one (100). */
+    assert_string_not_equal(top, first);
+    char want[1200], path[1300];
+    snprintf(want, sizeof want, "2025-01-27: %s", top);
+    struct report_opts o = {.date = "2025-01-27", .command_line = "test", .version = "test"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &o), AS_OK);
+    assert_true(d.stories_scored);
+    snprintf(path, sizeof path, "%s/scored.xlsx", tmpdir);
+    e = report_workbook_write(path, &d);
+    report_data_free(&d);
+    if (e)
+        fail_msg("report_workbook_write: %s", as_last_error());
+    json_t *scored = xlsx_read(path, -1);
+    assert_non_null(scored);
+    assert_string_equal(str(xlsx_cell(scored, "Summary", 1, 0), "v"), want);
+    assert_string_equal(str(json_object_get(scored, "properties"), "subject"), want);
+    json_decref(scored);
+    free(top);
+    free(first);
+}
+
 static void test_failed_write_keeps_old_file(void **state)
 {
     (void)state;
@@ -347,6 +433,8 @@ int main(void)
         cmocka_unit_test(test_planted_formula_is_text),
         cmocka_unit_test(test_impact_table_and_formats),
         cmocka_unit_test(test_same_numbers_as_sql_and_summaries),
+        cmocka_unit_test(test_summary_every_sector),
+        cmocka_unit_test(test_title_is_top_story),
         cmocka_unit_test(test_failed_write_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
