@@ -233,12 +233,24 @@ as_err sql_connect(PGconn **out, const char *db_opt)
 }
 
 /* Read what is left of a failed query so the connection can be used
- * again. */
+ * again.  A COPY in progress must be ended first: until then libpq hands
+ * back the same COPY result for ever. */
 static void results_drain(PGconn *db)
 {
     PGresult *r;
-    while ((r = PQgetResult(db)) != NULL)
+    while ((r = PQgetResult(db)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
         PQclear(r);
+        if (st == PGRES_COPY_OUT) {
+            char *buf;
+            while (PQgetCopyData(db, &buf, 0) > 0)
+                PQfreemem(buf);
+        } else if (st == PGRES_COPY_IN) {
+            PQputCopyEnd(db, "aftershock sql does not run COPY");
+        } else if (st == PGRES_COPY_BOTH) {
+            break; /* replication only; the connection is closed after us */
+        }
+    }
 }
 
 as_err sql_run(PGconn *db, const struct sql_run_opts *o, const struct sql_sink *sink,
@@ -262,6 +274,13 @@ as_err sql_run(PGconn *db, const struct sql_run_opts *o, const struct sql_sink *
     }
     while ((r = PQgetResult(db)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_COPY_OUT || st == PGRES_COPY_IN || st == PGRES_COPY_BOTH) {
+            /* Not an error of the server's, so there is no message to
+             * quote; results_drain() below ends the COPY. */
+            e = as_fail(AS_ERR_USAGE, "sql: COPY is not run by aftershock sql: give the "
+                                      "SELECT itself (--format csv writes CSV)");
+            goto done;
+        }
         if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
             e = query_error(r, db, o);
             goto done;

@@ -398,6 +398,13 @@ static void test_role_escapes_fail(void **state)
          "read-only role 'analyst': permission denied for table t_secret"},
         {"UPDATE t_types SET i = 0 RETURNING i", AS_ERR_DB,
          "the query tries to write, and aftershock sql is read-only"},
+        /* COPY to the client is no way round either (it used to hang). */
+        {"COPY t_types TO STDOUT", AS_ERR_USAGE, "COPY is not run by aftershock sql"},
+        {"COPY t_types FROM STDIN", AS_ERR_DB,
+         "read-only role 'analyst': permission denied for table t_types"},
+        {"COPY t_types TO '/tmp/aftershock-copy-test'", AS_ERR_DB,
+         "read-only role 'analyst': must be superuser or have privileges of the "
+         "pg_write_server_files role"},
     };
     for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
         char path[1200];
