@@ -49,7 +49,10 @@ static void demo_usage(FILE *out)
             "(report.outbox) whatever smtp.url says.  Prints each step, what the database\n"
             "holds, and the workbook's path.  A second run finds every step done.\n"
             "\n"
-            "  --data DIR   the data folder (default: data/ beside the executable)\n");
+            "  --data DIR   the data folder (default: data/ beside the executable)\n"
+            "\n"
+            "exit codes as for `aftershock nightly`: 1 a step failed (a bad setting\n"
+            "included), 2 a bad command line, 3 database unreachable.\n");
 }
 
 /* Find the data folder; returns 0 and fills dir, or -1. */
@@ -249,13 +252,15 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv)
     if ((e = db_connect(&db, ctx->db_opt, 0)))
         return as_error_last(e);
     as_note("nightly run for " DEMO_DATE " on %s into the database (%s)", dir, db_origin());
-    struct nightly_result r;
+    struct nightly_result r = {0};
     e = demo_run(db, dir, &r);
     if (!e)
         e = demo_show(db);
     db_close(db);
-    if (e)
-        return as_error_last(e);
+    if (e) {
+        as_error_last(e);
+        return nightly_exit_code(e, &r);
+    }
     printf("workbook: %s\n", r.workbook);
     return cli_finish(AS_EXIT_OK);
 }

@@ -44,8 +44,9 @@ static void nightly_usage(FILE *out)
             "\n"
             "cron:    15 22 * * 1-5  aftershock -q nightly\n"
             "\n"
-            "exit codes: 0 ok, 1 a step failed (or another run holds the lock),\n"
-            "2 usage, 3 database unreachable, 4 a data source failed.\n");
+            "exit codes: 0 ok, 1 a step failed (a bad setting such as study.model = factor\n"
+            "or an empty smtp.to included) or another run holds the lock, 2 a bad command\n"
+            "line, 3 database unreachable, 4 a data source failed.\n");
 }
 
 static void on_step(void *arg, const char *step, const char *what, const char *detail)
@@ -110,8 +111,10 @@ int cmd_nightly(cli_ctx *ctx, int argc, char **argv)
     e = nightly_run(db, &o, &r);
     db_close(db);
     free(cl);
-    if (e)
-        return as_error_last(e);
+    if (e) {
+        as_error_last(e);
+        return nightly_exit_code(e, &r);
+    }
     if (r.workbook[0])
         printf("%s\n", r.workbook);
     return AS_EXIT_OK;

@@ -5,9 +5,11 @@
  * the work is reports/sqlout.c.
  */
 #include "cli/cli.h"
+#include "common/config.h"
 #include "common/db.h"
 #include "common/msg.h"
 #include "reports/sqlout.h"
+#include "reports/sqlrun.h"
 
 #include <getopt.h>
 #include <stdlib.h>
@@ -21,7 +23,11 @@ static void sql_usage(FILE *out)
             "usage: aftershock sql QUERY [--param V ...] [-o FILE] [--format FMT] [--timeout S]\n"
             "\n"
             "Runs one query as the read-only role 'analyst' inside a READ ONLY\n"
-            "transaction (nothing it does can persist) and writes the rows.\n"
+            "transaction (nothing it does can persist) and writes the rows.  It logs\n"
+            "in as setting sql.user (default aftershock_analyst, a member of analyst\n"
+            "with no rights of its own) to the database --db names, or to setting\n"
+            "sql.url; the password comes from PGPASSWORD or ~/.pgpass.  A login that\n"
+            "is a superuser, or could act with rights analyst lacks, is refused.\n"
             "\n"
             "  --param V      value for $1, $2, ... in order (repeatable)\n"
             "  -o FILE        write to FILE (temporary name, renamed when complete);\n"
@@ -35,7 +41,10 @@ static void sql_usage(FILE *out)
             "\n"
             "example:\n"
             "  aftershock sql \"SELECT ticker, date, close FROM prices WHERE ticker = $1\"\n"
-            "      --param NVDA -o nvda.xlsx\n");
+            "      --param NVDA -o nvda.xlsx\n"
+            "\n"
+            "exit codes: 0 ok, 1 the query failed (a write, a missing privilege, the\n"
+            "timeout), 2 usage or a login with too many rights, 3 database unreachable.\n");
 }
 
 /* The format a file name asks for, or -1. */
@@ -101,9 +110,11 @@ int cmd_sql(cli_ctx *ctx, int argc, char **argv)
         as_error("sql: Excel output needs a file: -o FILE.xlsx");
         return AS_EXIT_USAGE;
     }
-    PGconn *db;
-    as_err e = db_connect(&db, ctx->db_opt, 0);
+    as_err e = config_load(ctx->config_path);
     if (e)
+        return as_error_last(e);
+    PGconn *db;
+    if ((e = sql_connect(&db, ctx->db_opt)))
         return as_error_last(e);
     struct sql_run_opts q = {
         .query = argv[optind], .params = params, .nparams = nparams, .timeout_s = (int)timeout,

@@ -54,6 +54,8 @@ static struct setting settings[] = {
     {"smtp.to", "", 0, NULL, "recipients, comma separated", NULL, ""},
     {"smtp.starttls", "try", 0, NULL, "try, require or off (smtp:// only)", NULL, ""},
     {"smtp.retries", "3", 0, NULL, "delivery attempts before the run fails", NULL, ""},
+    {"sql.user", "aftershock_analyst", 0, NULL, "login `aftershock sql` queries as, in place of the database connection's user (a member of analyst with no other rights; password from PGPASSWORD or ~/.pgpass)", NULL, ""},
+    {"sql.url", "", 0, NULL, "conninfo or postgresql:// URI `aftershock sql` connects to instead (sql.user unused; no migrations)", NULL, ""},
     {"model.file", "", 0, NULL, "GGUF summary model (default: the built-in model)", NULL, ""},
 };
 

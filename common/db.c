@@ -36,20 +36,19 @@ static int env_set(const char *name)
     return v && v[0];
 }
 
-as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
+/* The conninfo in the documented order; buf holds the embedded cluster's. */
+static as_err conninfo_resolve(const char **conninfo, char *buf, size_t len, const char *db_opt,
+                               const char *db_opt_label, unsigned flags)
 {
-    char embedded[4096];
-    const char *conninfo;
-    *out = NULL;
     if (db_opt && db_opt[0]) {
-        conninfo = db_opt;
-        origin = "--db";
+        *conninfo = db_opt;
+        origin = db_opt_label;
     } else if (env_set("DATABASE_URL")) {
-        conninfo = getenv("DATABASE_URL");
+        *conninfo = getenv("DATABASE_URL");
         origin = "DATABASE_URL";
     } else if (env_set("PGHOST") || env_set("PGHOSTADDR") || env_set("PGSERVICE") ||
                env_set("PGDATABASE")) {
-        conninfo = ""; /* libpq reads PG* and ~/.pgpass itself */
+        *conninfo = ""; /* libpq reads PG* and ~/.pgpass itself */
         origin = "PG* environment";
     } else {
         if (!(flags & DB_CONNECT_NO_START)) {
@@ -57,20 +56,82 @@ as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
             if (e)
                 return e;
         }
-        as_err e = pgcluster_conninfo(embedded, sizeof embedded);
+        as_err e = pgcluster_conninfo(buf, len);
         if (e)
             return e;
-        conninfo = embedded;
+        *conninfo = buf;
         origin = "embedded cluster";
     }
-    const char *keys[] = {"dbname", "fallback_application_name", NULL};
-    const char *vals[] = {conninfo, "aftershock", NULL};
-    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    return AS_OK;
+}
+
+/* Open conninfo (*conn NULL only when out of memory); with user set, as
+ * that login: every option of conninfo but its user and password, so libpq
+ * finds that user's own password (PGPASSWORD, PGPASSFILE, ~/.pgpass) rather
+ * than sending another login's. */
+static as_err conninfo_open(PGconn **conn, const char *conninfo, const char *user)
+{
+    *conn = NULL;
+    if (!user) {
+        const char *keys[] = {"dbname", "fallback_application_name", NULL};
+        const char *vals[] = {conninfo, "aftershock", NULL};
+        *conn = PQconnectdbParams(keys, vals, 1);
+        return AS_OK;
+    }
+    char *err = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &err);
+    if (!opts) {
+        as_err e = as_fail(AS_ERR_DB_CONNECT, "cannot connect to the database (%s): %s", origin,
+                           err ? pq_message(err) : "out of memory");
+        PQfreemem(err);
+        return e;
+    }
+    size_t n = 0;
+    for (PQconninfoOption *o = opts; o->keyword; o++)
+        n++;
+    const char **keys = calloc(n + 3, sizeof *keys), **vals = calloc(n + 3, sizeof *vals);
+    if (keys && vals) {
+        size_t k = 0;
+        for (PQconninfoOption *o = opts; o->keyword; o++) {
+            if (!o->val || strcmp(o->keyword, "user") == 0 || strcmp(o->keyword, "password") == 0)
+                continue;
+            keys[k] = o->keyword;
+            vals[k++] = o->val;
+        }
+        keys[k] = "user";
+        vals[k++] = user;
+        keys[k] = "fallback_application_name";
+        vals[k++] = "aftershock";
+        *conn = PQconnectdbParams(keys, vals, 0);
+    }
+    free(keys);
+    free(vals);
+    PQconninfoFree(opts);
+    return AS_OK;
+}
+
+as_err db_connect_as(PGconn **out, const char *db_opt, const char *db_opt_label, const char *user,
+                     unsigned flags)
+{
+    char embedded[4096];
+    const char *conninfo;
+    *out = NULL;
+    as_err e = conninfo_resolve(&conninfo, embedded, sizeof embedded, db_opt,
+                                db_opt_label ? db_opt_label : "--db", flags);
+    if (e)
+        return e;
+    PGconn *conn;
+    if ((e = conninfo_open(&conn, conninfo, user)))
+        return e;
     if (!conn)
         return as_fail(AS_ERR_NOMEM, "cannot allocate a database connection");
     if (PQstatus(conn) != CONNECTION_OK) {
-        as_err e = as_fail(AS_ERR_DB_CONNECT, "cannot connect to the database (%s): %s", origin,
-                           pq_message(PQerrorMessage(conn)));
+        if (user)
+            e = as_fail(AS_ERR_DB_CONNECT, "cannot connect to the database (%s) as '%s': %s",
+                        origin, user, pq_message(PQerrorMessage(conn)));
+        else
+            e = as_fail(AS_ERR_DB_CONNECT, "cannot connect to the database (%s): %s", origin,
+                        pq_message(PQerrorMessage(conn)));
         PQfinish(conn);
         return e;
     }
@@ -79,7 +140,7 @@ as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
     db_exec(conn, "SET client_min_messages = warning");
     if (!(flags & DB_CONNECT_NO_MIGRATE)) {
         int applied;
-        as_err e = db_migrate(conn, &applied);
+        e = db_migrate(conn, &applied);
         if (e) {
             PQfinish(conn);
             return e;
@@ -87,6 +148,11 @@ as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
     }
     *out = conn;
     return AS_OK;
+}
+
+as_err db_connect(PGconn **out, const char *db_opt, unsigned flags)
+{
+    return db_connect_as(out, db_opt, "--db", NULL, flags);
 }
 
 void db_close(PGconn *conn)

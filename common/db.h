@@ -29,6 +29,14 @@ enum {
 as_err db_connect(PGconn **out, const char *db_opt, unsigned flags);
 void db_close(PGconn *conn);
 
+/* db_connect() as another login of the same database: the conninfo the
+ * order above picks (db_opt named db_opt_label in messages, NULL = "--db")
+ * with its user replaced by user and its password dropped, so libpq looks
+ * up that user's own (PGPASSWORD, PGPASSFILE, ~/.pgpass).  user NULL keeps
+ * the conninfo's login and password. */
+as_err db_connect_as(PGconn **out, const char *db_opt, const char *db_opt_label, const char *user,
+                     unsigned flags);
+
 /* Where the connection comes from, for messages: "embedded cluster at ...",
  * "DATABASE_URL", "--db".  Static string. */
 const char *db_origin(void);

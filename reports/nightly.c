@@ -592,6 +592,13 @@ static as_err date_default(char out[11])
     return AS_OK;
 }
 
+int nightly_exit_code(as_err e, const struct nightly_result *r)
+{
+    if (e == AS_ERR_USAGE && r->failed_step[0])
+        return AS_EXIT_FAILURE;
+    return as_exit_code(e);
+}
+
 as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_result *r)
 {
     memset(r, 0, sizeof *r);

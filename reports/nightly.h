@@ -70,4 +70,11 @@ struct nightly_result {
  * r says which step failed. */
 as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_result *r);
 
+/* The exit code for a run that returned e with result r: as_exit_code(e),
+ * except that a step failing on a bad setting (AS_ERR_USAGE: study.model =
+ * factor, an empty smtp.to) is a failed run, 1, not a usage error -- the
+ * command line was fine.  So: 1 a step failed or the lock is held, 2 a bad
+ * command line, 3 database unreachable, 4 a data source failed. */
+int nightly_exit_code(as_err e, const struct nightly_result *r);
+
 #endif

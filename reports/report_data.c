@@ -356,6 +356,19 @@ int report_biggest_mover(const struct report_data *d)
     return best;
 }
 
+int report_top_story(const struct report_data *d)
+{
+    if (!d->stories_scored)
+        return -1;
+    int best = -1;
+    for (int i = 0; i < d->nstories; i++)
+        /* Strictly greater: the stories are in publication order, so a tie
+         * keeps the earliest. */
+        if (!isnan(d->stories[i].score) && (best < 0 || d->stories[i].score > d->stories[best].score))
+            best = i;
+    return best;
+}
+
 /* News behind the event: the events tables when detection has run for this
  * date, else the news published in the 7 days up to day 0's close. */
 static as_err stories_load(struct report_data *d, PGconn *db)
@@ -491,8 +504,9 @@ as_err report_data_load(struct report_data *out, PGconn *db, const struct report
         goto done;
     windows_flag(d);
     int big = report_biggest_mover(d);
-    if (d->stories_scored && d->nstories)
-        snprintf(d->title, sizeof d->title, "%s: %s", d->date, d->stories[0].title);
+    int top = report_top_story(d);
+    if (top >= 0)
+        snprintf(d->title, sizeof d->title, "%s: %s", d->date, d->stories[top].title);
     else if (big >= 0)
         snprintf(d->title, sizeof d->title, "%s: %s %+.2f%% (abnormal %+.2f%%), %s %+.2f%%",
                  d->date, d->stocks[big].ticker, 100 * d->stocks[big].ret0,

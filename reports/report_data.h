@@ -59,7 +59,7 @@ struct report_group {
 struct report_data {
     char date[11];
     char market[16];
-    char title[256];         /* the event in one line */
+    char title[256];         /* the event in one line: date and report_top_story()'s headline */
     study_db_study st;       /* the stored study; stocks[i] is st.firms[i] */
     int est_start, est_end, min_est_obs;
     char return_type[8];     /* simple or log */
@@ -108,5 +108,10 @@ int report_window(const struct report_data *d, int a, int b);
 /* The stock with the largest |day-0 abnormal return| (ties: the first), or
  * -1 when none has one. */
 int report_biggest_mover(const struct report_data *d);
+
+/* The event's main story: the scored story with the highest score (ties:
+ * the earliest), or -1 when the stories are unscored (no detected event).
+ * Its headline is the event's one-line title, and so the mail subject. */
+int report_top_story(const struct report_data *d);
 
 #endif

@@ -212,8 +212,18 @@ static void report_add_summary(struct wb *w)
     snprintf(buf, sizeof buf, "Market return, day 0 (%s)", d->market);
     text(w, ws, r, 0, buf, NULL);
     num(w, ws, r++, 1, d->market_ret0, w->pct);
-    /* Sector averages: as many as fit in eight key figures. */
-    for (int s = 0; s < d->nsectors && r < 20 + 7; s++) {
+    text(w, ws, r, 0, "Stocks with a significant day-0 abnormal return (5%)", NULL);
+    num(w, ws, r, 1, n_sig, NULL);
+    snprintf(buf, sizeof buf, "of %d, |t| >= 1.96", n_ar);
+    text(w, ws, r++, 2, buf, NULL);
+
+    /* Every sector, in a block of its own under the key figures: a cap
+     * would drop the sectors that sort last. */
+    r++;
+    text(w, ws, r, 0, "Sector averages, day 0", w->bold);
+    text(w, ws, r, 1, "Abnormal return", w->bold);
+    text(w, ws, r++, 2, "Stocks", w->bold);
+    for (int s = 0; s < d->nsectors; s++) {
         double sum = 0;
         int n = 0;
         for (int i = 0; i < d->nstocks; i++) {
@@ -223,17 +233,10 @@ static void report_add_summary(struct wb *w)
                 n++;
             }
         }
-        snprintf(buf, sizeof buf, "Average abnormal return, day 0: %s", d->sectors[s]);
-        text(w, ws, r, 0, buf, NULL);
+        text(w, ws, r, 0, d->sectors[s], NULL);
         num(w, ws, r, 1, n ? sum / n : NAN, w->pct);
-        snprintf(buf, sizeof buf, "%d stock%s", n, n == 1 ? "" : "s");
-        text(w, ws, r++, 2, buf, NULL);
+        num(w, ws, r++, 2, n, NULL);
     }
-    text(w, ws, r, 0, "Stocks with a significant day-0 abnormal return (5%)", NULL);
-    num(w, ws, r, 1, n_sig, NULL);
-    snprintf(buf, sizeof buf, "of %d, |t| >= 1.96", n_ar);
-    text(w, ws, r++, 2, buf, NULL);
-
     r++;
     text(w, ws, r++, 0, "Flags", w->bold);
     if (d->nflags == 0)

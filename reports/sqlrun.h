@@ -1,9 +1,16 @@
 /*
  * sqlrun.h -- run one analyst query safely and stream its rows to a sink.
  *
- * sql_run() opens a READ ONLY transaction, switches to the read-only role
- * (SET LOCAL ROLE analyst), sets a statement timeout and session formats
- * that make values parseable (TimeZone UTC, DateStyle ISO), sends the query
+ * The connection must be the analyst login's (sql_connect()): the role
+ * switch alone is no boundary, since a query can reset the role to the
+ * session user (set_config('role', 'none', true)).  So sql_run() opens a
+ * READ ONLY transaction, refuses (AS_ERR_USAGE) a session user that is a
+ * superuser or could act -- itself or through a role it may SET ROLE to --
+ * with any right beyond the read-only role's (writes, ownership, CREATE,
+ * reads the role lacks, server files, SECURITY DEFINER functions), then
+ * switches to the read-only role (SET LOCAL ROLE analyst), sets a
+ * statement timeout and session formats that make values parseable
+ * (TimeZone UTC, DateStyle ISO), sends the query
  * with its $1..$n text parameters in libpq single-row mode, and hands each
  * row to the sink as it arrives, so memory stays flat whatever the result
  * size.  The transaction is always rolled back: nothing an analyst query
@@ -54,6 +61,16 @@ struct sql_run_opts {
 };
 
 enum sql_type sql_type_from_oid(Oid oid);
+
+/* The connection analysts' queries run on.  With setting sql.url: that
+ * conninfo or URI as is (no migrations).  Otherwise the database
+ * db_connect(db_opt) reaches -- connected to once as its owner to start the
+ * embedded cluster and apply migrations -- logged into as setting sql.user
+ * (default aftershock_analyst, a member of analyst made by
+ * sql/060_analyst_login.sql; the embedded cluster trusts its socket,
+ * elsewhere the password comes from PGPASSWORD or ~/.pgpass).  Caller
+ * db_close()s. */
+as_err sql_connect(PGconn **out, const char *db_opt);
 
 /* Run (see above).  *nrows = rows delivered (also on failure). */
 as_err sql_run(PGconn *db, const struct sql_run_opts *o, const struct sql_sink *sink,

@@ -6,9 +6,11 @@
  * out; a failed distribute exits with the step and reason, leaves the other
  * date's outputs alone and resumes at that step; `aftershock nightly` with
  * a broken summary model fails naming the step and the file, and the
- * re-run resumes at summarize; a run killed (SIGKILL) in the middle of its
- * study step is completed by the next run with no duplicate rows, no broken
- * workbook and no temporary files; a Saturday is skipped; the last session
+ * re-run resumes at summarize; a bad setting (study.model = factor, an
+ * empty smtp.to) fails the run with exit 1, not the usage code 2; a run
+ * killed (SIGKILL) in the middle of its study step is completed by the
+ * next run with no duplicate rows, no broken workbook and no temporary
+ * files; a Saturday is skipped; the last session
  * of the data is studied over the windows it has; a day run before its
  * prices were out is redone in full by the next run.  Workbooks are read
  * back by openpyxl.
@@ -177,6 +179,22 @@ static void test_same_date_twice(void **state)
     assert_true(book1.st_ino == book2.st_ino && book1.st_mtime == book2.st_mtime);
     assert_true(mail1.st_ino == mail2.st_ino && mail1.st_mtime == mail2.st_mtime);
     assert_int_equal(files_matching(outbox, "2025-01-27"), 2); /* .txt and .xlsx */
+    /* The subject is the event's top-scoring story (ties: the earliest),
+     * not its first one. */
+    PGresult *top;
+    assert_int_equal(db_query(db, &top, "SELECT title FROM v_event_stories WHERE event_session = "
+                                        "'2025-01-27' ORDER BY score DESC, published_at, rank "
+                                        "LIMIT 1", 0, NULL),
+                     AS_OK);
+    char want[1200], line[1200] = "";
+    snprintf(want, sizeof want, "Subject: Aftershock 2025-01-27: %s\n", PQgetvalue(top, 0, 0));
+    PQclear(top);
+    FILE *mf = fopen(msg, "r");
+    assert_non_null(mf);
+    while (fgets(line, sizeof line, mf) && strncmp(line, "Subject: ", 9) != 0)
+        ;
+    fclose(mf);
+    assert_string_equal(line, want);
     assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date", "2025-01-27"), 6);
     /* One study and one summary per stock for the date, however often run. */
     assert_int_equal(count_of("SELECT count(*) FROM studies WHERE event_date = $1::date", "2025-01-27"), 1);
@@ -213,7 +231,7 @@ static void test_same_date_twice(void **state)
     assert_true(strncmp(narr, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0))) == 0);
     PQclear(res);
     int flagged = 0;
-    for (int i = 20; i < 40; i++) {
+    for (int i = 20; i < 60; i++) {
         const char *v = json_string_value(json_object_get(xlsx_cell(doc, "Summary", i, 0), "v"));
         flagged |= v && strstr(v, "narrator's fallback") != NULL;
     }
@@ -416,6 +434,45 @@ static void test_failed_step_resumes_cli(void **state)
                      1);
 }
 
+static void test_bad_setting_exits_1(void **state)
+{
+    (void)state;
+    NEED_DB();
+    /* A setting a step cannot use fails the run: exit 1 with the step and
+     * the setting, not 2 (usage), since the command line is fine.  First
+     * the study step (no factor series in the database)... */
+    char *out;
+    int rc = cli_run("AFTERSHOCK_STUDY_MODEL=factor", "nightly --date 2025-02-04", &out);
+    if (rc != 1 || !strstr(out, "aftershock: error: nightly 2025-02-04: step 'study' failed: "
+                                "setting study.model (AFTERSHOCK_STUDY_MODEL): 'factor': the "
+                                "nightly run supports market, market-adjusted or mean-adjusted"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    /* ... then distribute: an SMTP server but no recipient (nothing listens
+     * on port 9, and nothing is sent: the recipient check comes first). */
+    rc = cli_run("AFTERSHOCK_SMTP_URL=smtp://127.0.0.1:9", "nightly --date 2025-02-04", &out);
+    if (rc != 1 || !strstr(out, "aftershock: error: nightly 2025-02-04: step 'distribute' failed: "
+                                "smtp.to is empty: no recipient for the report"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND "
+                              "status = 'ok'", "2025-02-04"),
+                     5);
+    /* A bad command line is still a usage error, and the outbox run
+     * completes the date. */
+    rc = cli_run("", "nightly --date 2025-02-31", &out);
+    if (rc != 2 || !strstr(out, "nightly: --date '2025-02-31': expected YYYY-MM-DD"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    rc = cli_run("", "nightly --date 2025-02-04", &out);
+    if (rc != 0)
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND "
+                              "status = 'ok'", "2025-02-04"),
+                     6);
+}
+
 static void test_news_key_from_settings(void **state)
 {
     (void)state;
@@ -592,7 +649,7 @@ static void test_latest_session(void **state)
     json_t *doc = xlsx_read(r.workbook, -1);
     assert_non_null(doc);
     int flagged = 0;
-    for (int i = 20; i < 45; i++) {
+    for (int i = 20; i < 60; i++) {
         const char *v = json_string_value(json_object_get(xlsx_cell(doc, "Summary", i, 0), "v"));
         flagged += v && strncmp(v, "Window [", 8) == 0 && strstr(v, "is not in the stored study");
     }
@@ -675,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_failure_then_resume),
         cmocka_unit_test(test_summaries_by_a_model),
         cmocka_unit_test(test_failed_step_resumes_cli),
+        cmocka_unit_test(test_bad_setting_exits_1),
         cmocka_unit_test(test_news_key_from_settings),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),

@@ -2,27 +2,34 @@
  * test_report_workbook.c -- the event workbook for 2025-01-27 built from the
  * bundled demo data in a throwaway database, from the study and the
  * summaries stored for the date (study_run_db, event_summarize), read back
- * by openpyxl
- * (tests/support/xlsx_dump.py): sheet names and order, the NVDA row
- * against the published figures, the market-model AR against statsmodels
- * (numpy least squares, tests/support/ar_check.py), native charts, a planted =HYPERLINK(...)
+ * by openpyxl (tests/support/xlsx_dump.py): sheet names and order, the NVDA
+ * row against the published figures, the market-model AR against
+ * statsmodels (numpy least squares, tests/support/ar_check.py), native
+ * charts and the cells each series plots, a planted =HYPERLINK(...)
  * headline stored as text, the Excel table and formats, the same numbers
- * and summary text as the SQL view and the summaries table, and a failed
- * write that leaves the previous workbook untouched.
+ * and summary text as the SQL view and the summaries table, every sector
+ * on the Summary, the title from the top-scoring story once events are
+ * detected, and a write over an existing workbook that fails half-way
+ * (a file-size limit) and leaves it byte for byte, with no temporary file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "analytics/announce.h"
+#include "analytics/events.h"
 #include "analytics/study_db.h"
 #include "common/db.h"
 #include "reports/event_summary.h"
@@ -203,20 +210,135 @@ static void test_ar_matches_peer_ols(void **state)
     json_decref(peer);
 }
 
+/* "Charts!$B$3:$B$23" (or one cell, "Charts!$B$2") as 0-based rows and
+ * columns; -1 when it is not a range of the Charts sheet. */
+static int ref_parse(const char *f, int *c0, int *r0, int *c1, int *r1)
+{
+    if (!f || strncmp(f, "Charts!", 7) != 0)
+        return -1;
+    const char *p = f + 7;
+    int *cs[2] = {c0, c1}, *rs[2] = {r0, r1};
+    for (int k = 0; k < 2; k++) {
+        int c = 0, r = 0;
+        if (*p++ != '$' || *p < 'A' || *p > 'Z')
+            return -1;
+        while (*p >= 'A' && *p <= 'Z')
+            c = 26 * c + (*p++ - 'A' + 1);
+        if (*p++ != '$' || *p < '0' || *p > '9')
+            return -1;
+        while (*p >= '0' && *p <= '9')
+            r = 10 * r + (*p++ - '0');
+        *cs[k] = c - 1;
+        *rs[k] = r - 1;
+        if (k == 0 && *p == '\0') {
+            *c1 = *c0;
+            *r1 = *r0;
+            return 0;
+        }
+        if (k == 0 && *p++ != ':')
+            return -1;
+    }
+    return *p ? -1 : 0;
+}
+
+/* Check that series s of the Charts sheet plots column `col` (values) and
+ * column 0 (categories) over rows r0..r1. */
+static void series_check(json_t *s, int r0, int r1, int col)
+{
+    int c0, q0, c1, q1;
+    const char *cat = str(s, "cat"), *val = str(s, "val");
+    if (ref_parse(cat, &c0, &q0, &c1, &q1) || c0 != 0 || c1 != 0 || q0 != r0 || q1 != r1)
+        fail_msg("categories %s, want column A rows %d..%d", cat, r0 + 1, r1 + 1);
+    if (ref_parse(val, &c0, &q0, &c1, &q1) || c0 != col || c1 != col || q0 != r0 || q1 != r1)
+        fail_msg("values %s, want column %c rows %d..%d", val, 'A' + col, r0 + 1, r1 + 1);
+}
+
+/* Row of the nth (0-based) cell in column col of Charts holding text s. */
+static int charts_row(int col, const char *s, int nth)
+{
+    int rows = (int)json_integer_value(json_object_get(sheet("Charts"), "max_row"));
+    for (int r = 0; r < rows; r++)
+        if (strcmp(str(xlsx_cell(doc, "Charts", r, col), "v"), s) == 0 && nth-- == 0)
+            return r;
+    return -1;
+}
+
+/* Last row after `head` whose column-col cell has type t (a table's end). */
+static int table_end(int head, int col, const char *t)
+{
+    int r = head;
+    while (strcmp(str(xlsx_cell(doc, "Charts", r + 1, col), "t"), t) == 0)
+        r++;
+    return r;
+}
+
 static void test_charts_native(void **state)
 {
     (void)state;
     NEED_BOOK();
     json_t *charts = json_object_get(sheet("Charts"), "charts");
+    json_t *series = json_object_get(sheet("Charts"), "chart_series");
     assert_int_equal(json_array_size(charts), 3);
+    assert_int_equal(json_array_size(series), 3);
     assert_string_equal(json_string_value(json_array_get(charts, 0)), "LineChart");
     assert_string_equal(json_string_value(json_array_get(charts, 1)), "BarChart");
     assert_string_equal(json_string_value(json_array_get(charts, 2)), "LineChart");
-    /* The CAR path table starts at day -10 and its day-0 row of the
-     * Semiconductors column equals the sector mean of CAR[-10,0]; here only
-     * its first day is checked against the Data sheet's mean AR, which is
-     * covered by test_ar_matches_peer_ols for NVDA. */
-    assert_true(json_number_value(json_object_get(xlsx_cell(doc, "Charts", 2, 0), "v")) == -10);
+
+    /* Each chart is checked against the table the Charts sheet shows, found
+     * by its headers, not against the writer's own row arithmetic. */
+    /* 1. CAR path: one series per sector column of the first "Day" table,
+     * named by its header cell, over days -10..+10. */
+    int h1 = charts_row(0, "Day", 0);
+    assert_true(h1 >= 0);
+    int e1 = table_end(h1, 0, "n");
+    assert_int_equal(e1 - h1, 21);
+    assert_true(json_number_value(json_object_get(xlsx_cell(doc, "Charts", h1 + 1, 0), "v")) == -10);
+    assert_true(json_number_value(json_object_get(xlsx_cell(doc, "Charts", e1, 0), "v")) == 10);
+    json_t *car = json_array_get(series, 0);
+    int nsec = 0;
+    while (strcmp(str(xlsx_cell(doc, "Charts", h1, 1 + nsec), "t"), "s") == 0)
+        nsec++;
+    assert_int_equal(nsec, 4);
+    assert_int_equal(json_array_size(car), (size_t)nsec);
+    for (int k = 0; k < nsec; k++) {
+        json_t *s = json_array_get(car, (size_t)k);
+        series_check(s, h1 + 1, e1, 1 + k);
+        int c0, q0, c1, q1;
+        assert_int_equal(ref_parse(str(s, "name"), &c0, &q0, &c1, &q1), 0);
+        assert_true(c0 == 1 + k && c1 == c0 && q0 == h1 && q1 == h1);
+        /* The header is a sector of the Impact sheet. */
+        assert_true(xlsx_find_row(doc, "Impact", 2, str(xlsx_cell(doc, "Charts", h1, 1 + k), "v")) > 0);
+    }
+
+    /* 2. Day-0 AR by stock: the "Ticker" table, all 15 stocks, ascending. */
+    int h2 = charts_row(0, "Ticker", 0);
+    assert_true(h2 > e1);
+    int e2 = table_end(h2, 0, "s");
+    assert_int_equal(e2 - h2, 15);
+    json_t *bar = json_array_get(series, 1);
+    assert_int_equal(json_array_size(bar), 1);
+    series_check(json_array_get(bar, 0), h2 + 1, e2, 1);
+    assert_string_equal(str(json_array_get(bar, 0), "name"), "AR day 0");
+    for (int r = h2 + 2; r <= e2; r++)
+        assert_true(json_number_value(json_object_get(xlsx_cell(doc, "Charts", r - 1, 1), "v")) <=
+                    json_number_value(json_object_get(xlsx_cell(doc, "Charts", r, 1), "v")));
+
+    /* 3. The biggest mover and the market: the second "Day" table, its
+     * two columns named by their headers, both 100 on day -10. */
+    int h3 = charts_row(0, "Day", 1);
+    assert_true(h3 > e2);
+    int e3 = table_end(h3, 0, "n");
+    assert_int_equal(e3 - h3, 21);
+    json_t *px = json_array_get(series, 2);
+    assert_int_equal(json_array_size(px), 2);
+    for (int k = 0; k < 2; k++) {
+        series_check(json_array_get(px, (size_t)k), h3 + 1, e3, 1 + k);
+        assert_string_equal(str(json_array_get(px, (size_t)k), "name"),
+                            str(xlsx_cell(doc, "Charts", h3, 1 + k), "v"));
+        assert_true(fabs(json_number_value(json_object_get(xlsx_cell(doc, "Charts", h3 + 1, 1 + k),
+                                                           "v")) - 100) < 1e-12);
+    }
+    assert_string_equal(str(xlsx_cell(doc, "Charts", h3, 2), "v"), "SPY");
 }
 
 static void test_planted_formula_is_text(void **state)
@@ -308,33 +430,175 @@ static void test_same_numbers_as_sql_and_summaries(void **state)
     free(vst);
 }
 
+static void test_summary_every_sector(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    /* The sector block lists every sector the Impact sheet has (4 in the
+     * demo, Servers with SMCI alone sorting last), each with the mean of
+     * its stocks' "AR day 0" as Impact shows them, and their count.  Both
+     * sheets hold the same doubles written with 16 significant digits
+     * (libxlsxwriter's %.16G), so for values under 1 the two means agree
+     * to 1e-15. */
+    int head = xlsx_find_row(doc, "Summary", 0, "Sector averages, day 0");
+    assert_true(head > 0);
+    int col_ar = xlsx_find_col(doc, "Impact", 0, "AR day 0");
+    int nsec = 0, servers = 0;
+    for (int r = head + 1;; r++) {
+        json_t *name = json_object_get(xlsx_cell(doc, "Summary", r, 0), "v");
+        if (!json_is_string(name))
+            break;
+        const char *sector = json_string_value(name);
+        double sum = 0;
+        int n = 0;
+        for (int i = 1; i < 16; i++)
+            if (strcmp(str(xlsx_cell(doc, "Impact", i, 2), "v"), sector) == 0) {
+                sum += json_number_value(json_object_get(xlsx_cell(doc, "Impact", i, col_ar), "v"));
+                n++;
+            }
+        assert_true(n > 0);
+        double avg = json_number_value(json_object_get(xlsx_cell(doc, "Summary", r, 1), "v"));
+        if (fabs(avg - sum / n) > 1e-15)
+            fail_msg("%s: average %.17g, Impact gives %.17g", sector, avg, sum / n);
+        assert_string_equal(str(xlsx_cell(doc, "Summary", r, 1), "fmt"), "0.00%");
+        assert_int_equal((int)json_number_value(json_object_get(xlsx_cell(doc, "Summary", r, 2), "v")), n);
+        servers += strcmp(sector, "Servers") == 0;
+        nsec++;
+    }
+    assert_int_equal(nsec, 4);
+    assert_int_equal(servers, 1);
+    /* The flags follow the block. */
+    assert_true(xlsx_find_row(doc, "Summary", 0, "Flags") > head + nsec);
+}
+
+static void test_title_is_top_story(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    /* With detected events the title is the event's highest-scoring story,
+     * the earliest of equal scores, not its first story (events.title). */
+    lexicon *lex;
+    assert_int_equal(lexicon_load(&lex, testdb_src_path("data/lexicon")), AS_OK);
+    events_options eo = {.market = "SPY", .from = "2025-01-20", .to = "2025-01-27",
+                         .threshold = ANNOUNCE_THRESHOLD, .cluster = CLUSTER_PARAMS_DEFAULT};
+    events_summary es;
+    as_err e = events_detect(&es, db, &eo, lex);
+    lexicon_free(lex);
+    if (e)
+        fail_msg("events_detect: %s", as_last_error());
+    char *top = sql_value("SELECT title FROM v_event_stories WHERE event_session = '2025-01-27' "
+                          "ORDER BY score DESC, published_at, rank LIMIT 1");
+    char *first = sql_value("SELECT title FROM events WHERE session_date = '2025-01-27' "
+                            "ORDER BY first_published_at LIMIT 1");
+    assert_non_null(top);
+    assert_non_null(first);
+    /* In the demo the first story (80) is not the top one (100). */
+    assert_string_not_equal(top, first);
+    char want[1200], path[1300];
+    snprintf(want, sizeof want, "2025-01-27: %s", top);
+    struct report_opts o = {.date = "2025-01-27", .command_line = "test", .version = "test"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &o), AS_OK);
+    assert_true(d.stories_scored);
+    snprintf(path, sizeof path, "%s/scored.xlsx", tmpdir);
+    e = report_workbook_write(path, &d);
+    report_data_free(&d);
+    if (e)
+        fail_msg("report_workbook_write: %s", as_last_error());
+    json_t *scored = xlsx_read(path, -1);
+    assert_non_null(scored);
+    assert_string_equal(str(xlsx_cell(scored, "Summary", 1, 0), "v"), want);
+    assert_string_equal(str(json_object_get(scored, "properties"), "subject"), want);
+    json_decref(scored);
+    free(top);
+    free(first);
+}
+
+/* The whole file at path (heap; *len bytes), or NULL. */
+static char *file_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    FILE *m = open_memstream(&buf, len);
+    char chunk[65536];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, n, m);
+    fclose(m);
+    fclose(f);
+    return buf;
+}
+
+/* Entries of tmpdir whose name holds ".tmp-": what a failed write left. */
+static int tmp_leftovers(void)
+{
+    DIR *dir = opendir(tmpdir);
+    int n = 0;
+    struct dirent *e;
+    while (dir && (e = readdir(dir)) != NULL)
+        n += strstr(e->d_name, ".tmp-") != NULL;
+    if (dir)
+        closedir(dir);
+    return n;
+}
+
 static void test_failed_write_keeps_old_file(void **state)
 {
     (void)state;
     NEED_BOOK();
-    char copy[1300];
-    snprintf(copy, sizeof copy, "%s/keep.xlsx", tmpdir);
-    FILE *f = fopen(copy, "w");
-    assert_non_null(f);
-    fputs("previous", f);
-    fclose(f);
     /* A date with no prices fails before anything is written. */
     struct report_opts o = {.date = "2025-01-25"};
     struct report_data d;
     assert_int_equal(report_data_load(&d, db, &o), AS_ERR_NOT_FOUND);
     assert_non_null(strstr(as_last_error(), "2025-01-25"));
-    /* A folder that does not exist: the write fails, nothing is left. */
-    o.date = "2025-01-27";
+
+    /* A good workbook at keep.xlsx, then a second write to the same path
+     * that fails half-way: files may grow to 4 KiB only (RLIMIT_FSIZE;
+     * SIGXFSZ ignored, so write() returns EFBIG rather than the signal
+     * killing us), and the zip stream of a ~100 KiB workbook hits that
+     * inside workbook_close(), after the temporary file was created and
+     * its first 4 KiB written.  Root ignores file modes, so a read-only
+     * folder would not fail here; a size limit fails for everyone. */
+    o = (struct report_opts){.date = "2025-01-27", .command_line = "test", .version = "test"};
     assert_int_equal(report_data_load(&d, db, &o), AS_OK);
-    char bad[1300];
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.xlsx", tmpdir);
-    assert_int_not_equal(report_workbook_write(bad, &d), AS_OK);
+    char keep[1300];
+    snprintf(keep, sizeof keep, "%s/keep.xlsx", tmpdir);
+    assert_int_equal(report_workbook_write(keep, &d), AS_OK);
+    size_t n_before, n_after;
+    char *before = file_bytes(keep, &n_before);
+    assert_non_null(before);
+    assert_true(n_before > 16 * 4096);
+    struct rlimit lim, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &lim), 0);
+    small = lim;
+    small.rlim_cur = 4096;
+    /* Our own log lines must not be caught by the limit. */
+    fflush(stdout);
+    fflush(stderr);
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    as_err e = report_workbook_write(keep, &d);
+    char msg[2048];
+    snprintf(msg, sizeof msg, "%s", as_last_error());
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    signal(SIGXFSZ, prev);
     report_data_free(&d);
-    f = fopen(copy, "r");
-    char buf[16] = "";
-    assert_non_null(fgets(buf, sizeof buf, f));
-    fclose(f);
-    assert_string_equal(buf, "previous");
+    assert_int_equal(e, AS_ERR_IO);
+    /* xlsx_check() names the final path and libxlsxwriter's zip error. */
+    char want[1400];
+    snprintf(want, sizeof want, "'%s': cannot write workbook: ", keep);
+    if (!strstr(msg, want))
+        fail_msg("got '%s'", msg);
+    /* The old workbook byte for byte, and no temporary file left. */
+    char *after = file_bytes(keep, &n_after);
+    assert_non_null(after);
+    assert_int_equal(n_after, n_before);
+    assert_memory_equal(after, before, n_before);
+    assert_int_equal(tmp_leftovers(), 0);
+    free(before);
+    free(after);
 }
 
 int main(void)
@@ -347,6 +611,8 @@ int main(void)
         cmocka_unit_test(test_planted_formula_is_text),
         cmocka_unit_test(test_impact_table_and_formats),
         cmocka_unit_test(test_same_numbers_as_sql_and_summaries),
+        cmocka_unit_test(test_summary_every_sector),
+        cmocka_unit_test(test_title_is_top_story),
         cmocka_unit_test(test_failed_write_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
