@@ -105,8 +105,13 @@ static as_err headlines_load(factsheet *fs, int *scored, PGconn *db, const char 
     if (have_events) {
         if ((e = db_query(db, &r,
                           "SELECT to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), "
-                          "  source, title FROM v_event_stories WHERE event_session = $1::date "
-                          "ORDER BY published_at, rank LIMIT 4",
+                          "  source, title FROM v_event_stories v WHERE event_session = $1::date "
+                          /* the event's top stories: score, then the most relevant
+                           * to a stock, then the earliest (the workbook's title
+                           * story, reports/report_data.c, is the same first one) */
+                          "ORDER BY score DESC, (SELECT max(t.relevance) FROM announcement_tickers t "
+                          "  WHERE t.news_id = v.news_id) DESC NULLS LAST, published_at, rank "
+                          "LIMIT 4",
                           1, p)))
             return e;
         *scored = PQntuples(r) > 0;

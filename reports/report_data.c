@@ -361,11 +361,19 @@ int report_top_story(const struct report_data *d)
     if (!d->stories_scored)
         return -1;
     int best = -1;
-    for (int i = 0; i < d->nstories; i++)
-        /* Strictly greater: the stories are in publication order, so a tie
-         * keeps the earliest. */
-        if (!isnan(d->stories[i].score) && (best < 0 || d->stories[i].score > d->stories[best].score))
+    for (int i = 0; i < d->nstories; i++) {
+        /* The highest score; among equal scores the story most relevant to a
+         * stock (it names one), then the earliest: the stories are in
+         * publication order and only a strictly better one replaces it.
+         * model/factsheet_db.c orders the fact sheet's headlines the same way. */
+        const struct report_story *s = &d->stories[i], *b = best < 0 ? NULL : &d->stories[best];
+        if (isnan(s->score))
+            continue;
+        double rel = isnan(s->relevance) ? -1 : s->relevance;
+        if (!b || s->score > b->score ||
+            (s->score == b->score && rel > (isnan(b->relevance) ? -1 : b->relevance)))
             best = i;
+    }
     return best;
 }
 

@@ -110,7 +110,8 @@ int report_window(const struct report_data *d, int a, int b);
 int report_biggest_mover(const struct report_data *d);
 
 /* The event's main story: the scored story with the highest score (ties:
- * the earliest), or -1 when the stories are unscored (no detected event).
+ * the highest relevance to a stock, then the earliest), or -1 when the
+ * stories are unscored (no detected event).
  * Its headline is the event's one-line title, and so the mail subject. */
 int report_top_story(const struct report_data *d);
 

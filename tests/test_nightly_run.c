@@ -179,12 +179,14 @@ static void test_same_date_twice(void **state)
     assert_true(book1.st_ino == book2.st_ino && book1.st_mtime == book2.st_mtime);
     assert_true(mail1.st_ino == mail2.st_ino && mail1.st_mtime == mail2.st_mtime);
     assert_int_equal(files_matching(outbox, "2025-01-27"), 2); /* .txt and .xlsx */
-    /* The subject is the event's top-scoring story (ties: the earliest),
-     * not its first one. */
+    /* The subject is the event's top-scoring story (ties: the most relevant
+     * to a stock, then the earliest), not its first one. */
     PGresult *top;
-    assert_int_equal(db_query(db, &top, "SELECT title FROM v_event_stories WHERE event_session = "
-                                        "'2025-01-27' ORDER BY score DESC, published_at, rank "
-                                        "LIMIT 1", 0, NULL),
+    assert_int_equal(db_query(db, &top, "SELECT title FROM v_event_stories v WHERE event_session = "
+                                        "'2025-01-27' ORDER BY score DESC, (SELECT "
+                                        "max(t.relevance) FROM announcement_tickers t WHERE "
+                                        "t.news_id = v.news_id) DESC NULLS LAST, published_at, "
+                                        "rank LIMIT 1", 0, NULL),
                      AS_OK);
     char want[1200], line[1200] = "";
     snprintf(want, sizeof want, "Subject: Aftershock 2025-01-27: %s\n", PQgetvalue(top, 0, 0));
