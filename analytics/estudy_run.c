@@ -15,10 +15,14 @@
  *           t -> Student t with M - p degrees of freedom
  *   estudy  sigma^2 = r(Var) of the residuals = sum (e - ebar)^2 / (M - 1)
  *           SIM: Var(CAR) = sigma^2 (L + L^2/M + (sum (Rm_t - Rmbar))^2 /
- *                (M * r(Var) of Rm))    HMM: sigma^2 L (1 + L/M)
+ *                (N_m * r(Var) of Rm))    HMM: sigma^2 L (1 + L/M)
  *           MAM, MFM: sigma^2 L;  t -> Student t with M - k - 1 df
  *           (estudy.ado 2.1.2, Pacicco, Vena & Venegoni 2018, 2021; note the
- *           M, not M - 1, in the SIM correction denominator: reproduced.)
+ *           N_m, not N_m - 1, in the SIM correction denominator, and that
+ *           Rmbar, r(Var) of Rm and N_m are the index's own over its
+ *           estimation days while the sum runs over the window's days with
+ *           an index return: reproduced.)  A weekend event (no_day0) has
+ *           estudy's days: its windows' days >= 1 are sessions t0 + d - 1.
  * Not here: file parsing, group statistics, output.
  */
 #include "analytics/estudy.h"
@@ -177,22 +181,21 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         ssc += (resid[k] - mean) * (resid[k] - mean);
     f->n_est = M;
     f->pos_frac = (double)pos / M;
-    double df_t;
-    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY) {
-        /* estudy: `summarize` of the residuals, r(Var) divides by M - 1 */
+    int compat = cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY;
+    if (compat) {
+        /* estudy: `summarize` of the residuals, r(Var) divides by M - 1;
+         * its t (and its Patell variance) use M - k - 1 */
         f->df = M - 1;
         f->sigma2 = ssc / (M - 1);
-        df_t = M - R->pstata;
+        f->df_t = M - R->pstata;
     } else if (p > 0) {
         /* OLS: M - p (CLM 1997 eq. 4.4.10), residual mean is 0 */
-        f->df = M - p;
+        f->df = f->df_t = M - p;
         f->sigma2 = ss0 / (M - p);
-        df_t = M - p;
     } else {
         /* market-adjusted: no parameters, the mean is estimated: M - 1 */
-        f->df = M - 1;
+        f->df = f->df_t = M - 1;
         f->sigma2 = ssc / (M - 1);
-        df_t = M - 1;
     }
     if (coef) {
         for (int j = 0; j < p; j++)
@@ -202,17 +205,25 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     }
     double s2 = f->sigma2;
 
-    /* Market moments over the estimation rows for estudy's SIM correction. */
+    /* estudy's SIM correction takes the market's moments with `summarize`
+     * over the market's own estimation days (r(mean), r(Var) with divisor
+     * N_m - 1, r(N) = N_m), not over the firm's rows: they differ when the
+     * firm has gaps. */
     double rm_mean = 0, rm_var = 0;
-    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY && cfg->model == ESTUDY_MODEL_MARKET) {
-        for (int k = 0; k < M; k++)
-            rm_mean += b->xe[L1 + b->rows[k]];
-        rm_mean /= M;
-        for (int k = 0; k < M; k++) {
-            double d = b->xe[L1 + b->rows[k]] - rm_mean;
-            rm_var += d * d;
-        }
-        rm_var /= M - 1;
+    int n_m = 0;
+    if (compat && cfg->model == ESTUDY_MODEL_MARKET) {
+        for (int k = 0; k < L1; k++)
+            if (b->xmask[k]) {
+                rm_mean += b->xe[L1 + k];
+                n_m++;
+            }
+        rm_mean /= n_m;
+        for (int k = 0; k < L1; k++)
+            if (b->xmask[k]) {
+                double d = b->xe[L1 + k] - rm_mean;
+                rm_var += d * d;
+            }
+        rm_var /= n_m - 1;
     }
 
     /* Daily ARs and their forecast-error corrected SD (Patell 1976 eq. 5:
@@ -234,11 +245,22 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     }
 
     for (int w = 0; w < r->nwin; w++) {
-        int d0 = r->windows[w].start - r->span_start, d1 = r->windows[w].end - r->span_start;
+        /* estudy's weekend rule: its days 1, 2, ... are sessions t0, t0+1,
+         * ..., its day 0 does not exist, negative days are unchanged. */
+        int ws = r->windows[w].start, we = r->windows[w].end;
+        if (ev->no_day0) {
+            ws -= ws > 0;
+            we -= we >= 0;
+        }
+        int d0 = ws - r->span_start, d1 = we - r->span_start;
         double car = 0, sv[ESTUDY_MAX_FACTORS + 2] = {0}, rm_dev = 0;
         double bh_r = 1, bh_n = 1;
         int L = 0;
         for (int d = d0; d <= d1; d++) {
+            /* estudy sums Rm - mean over every window day with a market
+             * return, whether or not the firm has one */
+            if (compat && p > 1 && b->vmask[d])
+                rm_dev += b->xv[span + d] - rm_mean;
             double a = ar_ev[d];
             if (isnan(a))
                 continue;
@@ -246,8 +268,6 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             car += a;
             for (int j = 0; j < p; j++)
                 sv[j] += b->xv[j * span + d];
-            if (p > 1)
-                rm_dev += b->xv[span + d] - rm_mean;
             /* BHAR in simple-return space (Barber & Lyon 1997):
              * prod(1+R) - prod(1+R_normal), R_normal = R - AR. */
             double rr = ret_ev[d], rn = ret_ev[d] - a;
@@ -264,9 +284,9 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             r->bhar[k] = r->scar[k] = NAN;
         } else {
             double var;
-            if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY) {
+            if (compat) {
                 if (cfg->model == ESTUDY_MODEL_MARKET)
-                    var = s2 * (L + (double)L * L / M + rm_dev * rm_dev / (M * rm_var));
+                    var = s2 * (L + (double)L * L / M + rm_dev * rm_dev / (n_m * rm_var));
                 else if (cfg->model == ESTUDY_MODEL_MEAN_ADJUSTED)
                     var = s2 * L * (1.0 + (double)L / M);
                 else
@@ -283,19 +303,29 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             r->car[k] = car;
             r->car_sd[k] = sqrt(var);
             r->car_t[k] = car / r->car_sd[k];
-            r->car_p[k] = estudy_t_sf2(r->car_t[k], df_t);
+            r->car_p[k] = estudy_t_sf2(r->car_t[k], f->df_t);
             r->scar[k] = r->car_t[k];
             r->bhar[k] = bh_r - bh_n;
         }
         /* Market value: shares x (close at window end - close before the
          * window), in $bn. */
         r->mv_change[k] = NAN;
-        int ta = ev->t0 + r->windows[w].start - 1, tb = ev->t0 + r->windows[w].end;
+        int ta = ev->t0 + ws - 1, tb = ev->t0 + we;
         if (P->price && !isnan(ev->shares) && ta >= 0 && tb < P->ndates) {
             const double *px = P->price + (size_t)ev->firm * P->ndates;
             if (!isnan(px[ta]) && !isnan(px[tb]))
                 r->mv_change[k] = ev->shares * (px[tb] - px[ta]) / 1e9;
         }
+    }
+
+    /* estudy's group tests (estudy_compat.c) need the residuals themselves:
+     * pairwise correlations, ranks within the estimation window. */
+    if (R->acc.resid) {
+        double *res = R->acc.resid + (size_t)e * L1;
+        for (int k = 0; k < L1; k++)
+            res[k] = NAN;
+        for (int k = 0; k < M; k++)
+            res[b->rows[k]] = resid[k];
     }
 
     /* Kolari & Pynnonen (2010): unit-norm centred residual vectors in event
@@ -580,6 +610,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     r->span_start = lo;
     r->span = hi - lo + 1;
     r->p = p;
+    r->compat = cfg->compat;
     int L1 = cfg->est_end - cfg->est_start + 1;
     size_t ne = (size_t)(nevents ? nevents : 1);
     size_t nw = ne * r->nwin, ns = ne * r->span;
@@ -638,6 +669,16 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     }
     R.acc.usum = R.acc.zsum + (size_t)r->ngroups * L1;
     R.acc.ucnt = R.acc.usum + (size_t)r->ngroups * R.acc.T;
+    R.acc.events = events;
+    R.acc.kstata = R.pstata - 1;
+    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY &&
+        !(R.acc.resid = malloc(ne * (size_t)L1 * sizeof *R.acc.resid))) {
+        err = as_fail(AS_ERR_NOMEM, "event study: no memory for %d residual series", nevents);
+        goto cleanup;
+    }
+    if (R.acc.resid)
+        for (size_t i = 0; i < ne * (size_t)L1; i++)
+            R.acc.resid[i] = NAN; /* firm-events never estimated stay missing */
 
     /* The batch width bounds the scratch (L1 x cap doubles): 4096 firms is
      * 8 MB at L1 = 240 and already one dgemm wide enough for OpenBLAS. */
@@ -670,6 +711,7 @@ cleanup:
     free(iwork);
     free(R.acc.gmap);
     free(R.acc.zsum);
+    free(R.acc.resid);
     if (err)
         estudy_result_free(r);
     return err;

@@ -124,8 +124,9 @@ static void write_csv(FILE *out, const estudy_report *rep, const double *smv, co
         for (int w = 0; w < r->nwin; w++)
             for (int t = 0; t < ESTUDY_NTESTS; t++) {
                 const estudy_group *G = &r->groups[g];
-                fprintf(out, "%s,%s,%d,%d,", G->name, estudy_test_name((estudy_test)t),
-                        r->windows[w].start, r->windows[w].end);
+                fprintf(out, "%s,%s,%d,%d,", G->name,
+                        estudy_result_test_name(r, (estudy_test)t), r->windows[w].start,
+                        r->windows[w].end);
                 csv_num(out, G->estimate[w], 0);
                 csv_num(out, G->stat[w][t], 0);
                 csv_num(out, G->p[w][t], 0);
@@ -193,7 +194,7 @@ static void write_table(FILE *out, const estudy_report *rep, const double *smv, 
                 G->name, G->n, G->rbar);
         fprintf(out, "  %-8s %9s", "window", "CAAR%");
         for (int t = 0; t < ESTUDY_NTESTS; t++)
-            fprintf(out, " %13s", estudy_test_name((estudy_test)t));
+            fprintf(out, " %13s", estudy_result_test_name(r, (estudy_test)t));
         fputc('\n', out);
         for (int w = 0; w < r->nwin; w++) {
             char win[24];
@@ -241,8 +242,9 @@ static as_err write_json(FILE *out, const estudy_report *rep, const double *smv,
 {
     const estudy_result *r = rep->r;
     json_t *root = json_object(), *firms = json_array(), *tests = json_array();
-    json_t *sectors = json_array(), *eff = json_array();
+    json_t *sectors = json_array(), *eff = json_array(), *groups = json_array();
     json_object_set_new(root, "firms", firms);
+    json_object_set_new(root, "groups", groups);
     json_object_set_new(root, "tests", tests);
     json_object_set_new(root, "sectors", sectors);
     json_object_set_new(root, "efficiency", eff);
@@ -274,14 +276,19 @@ static as_err write_json(FILE *out, const estudy_report *rep, const double *smv,
                              "ar_first_day", r->span_start, "ar", ar, "windows", wins));
     }
     for (int g = 0; g < r->ngroups; g++)
+        json_array_append_new(groups, json_pack("{s:s,s:i,s:o}", "group", r->groups[g].name,
+                                                "n", r->groups[g].n, "kp_rbar",
+                                                jnum(r->groups[g].rbar)));
+    for (int g = 0; g < r->ngroups; g++)
         for (int w = 0; w < r->nwin; w++)
             for (int t = 0; t < ESTUDY_NTESTS; t++) {
                 const estudy_group *G = &r->groups[g];
                 json_array_append_new(
                     tests, json_pack("{s:s,s:s,s:i,s:i,s:o,s:o,s:o,s:i}", "group", G->name,
-                                     "test", estudy_test_name((estudy_test)t), "window_start",
-                                     r->windows[w].start, "window_end", r->windows[w].end,
-                                     "estimate", jnum(G->estimate[w]), "statistic",
+                                     "test", estudy_result_test_name(r, (estudy_test)t),
+                                     "window_start", r->windows[w].start, "window_end",
+                                     r->windows[w].end, "estimate", jnum(G->estimate[w]),
+                                     "statistic",
                                      jnum(G->stat[w][t]), "p_value", jnum(G->p[w][t]), "n",
                                      G->nobs[w][t]));
             }
