@@ -16,7 +16,11 @@
 typedef struct estudy_acc {
     int L1;       /* estimation positions (est_end - est_start + 1) */
     int T;        /* rank positions: L1 estimation days + span event days */
-    double *zsum; /* (ngroups, L1) sum of unit-norm centred residual vectors */
+    double *zsum; /* (ngroups, L1) sum of unit-norm centred residual vectors
+                   * of the current event date's firms */
+    int *zcnt;    /* (ngroups) firms summed into zsum for the current date */
+    double *zpair;/* (ngroups) over event dates: |zsum|^2 - zcnt, the sum of
+                   * the residual correlations of the pairs sharing a date */
     double *ucnt; /* (ngroups, T) firms with a rank at the position */
     double *usum; /* (ngroups, T) sum of Corrado-Zivney standardized ranks */
     int *gmap;    /* (nevents, ESTUDY_GROUPS_PER_EVENT) group ids or -1 */

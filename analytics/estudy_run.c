@@ -328,8 +328,9 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             res[b->rows[k]] = resid[k];
     }
 
-    /* Kolari & Pynnonen (2010): unit-norm centred residual vectors in event
-     * time; the group's average correlation comes from their sum. */
+    /* Kolari & Pynnonen (2010): unit-norm centred residual vectors of the
+     * firms sharing this day 0; the sum of their pairwise correlations
+     * comes from the sum of the vectors (acc_fold_date). */
     const int *g = R->acc.gmap + (size_t)e * ESTUDY_GROUPS_PER_EVENT;
     double norm = ssc > 0 ? 1.0 / sqrt(ssc) : 0.0;
     for (int gi = 0; gi < ESTUDY_GROUPS_PER_EVENT; gi++) {
@@ -338,6 +339,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         double *zs = R->acc.zsum + (size_t)g[gi] * L1;
         for (int k = 0; k < M; k++)
             zs[b->rows[k]] += (resid[k] - mean) * norm;
+        R->acc.zcnt[g[gi]]++;
     }
 
     /* Corrado (1989) ranks over estimation + event span. */
@@ -425,6 +427,31 @@ static as_err set_estimate(const run *R, batch *b, const int *list, int n,
         firm_finish(R, b, list[i], b->yc + (size_t)i * M, M, b->yv + (size_t)i * span,
                     b->rv + (size_t)i * span, p > 0 ? b->B + (size_t)i * p : NULL);
     return AS_OK;
+}
+
+/*
+ * After the firms of one event date: |sum z_i|^2 - n is the sum over the
+ * ordered pairs i != j of that date of corr(e_i, e_j) (unit-norm centred
+ * z_i), added to the group's pair sum; zsum starts again at 0 for the next
+ * date.  Pairs of firm-events with different day 0 add nothing: their
+ * estimation residuals are series of different calendar days, whose
+ * correlation is not the cross-correlation Kolari & Pynnonen (2010) correct
+ * for, and events on different dates are taken as cross-sectionally
+ * independent (so a group of one date gets KP's rbar exactly).
+ */
+static void acc_fold_date(estudy_acc *acc, int ngroups)
+{
+    for (int g = 0; g < ngroups; g++) {
+        if (!acc->zcnt[g])
+            continue;
+        double *zs = acc->zsum + (size_t)g * acc->L1, zz = 0;
+        for (int k = 0; k < acc->L1; k++) {
+            zz += zs[k] * zs[k];
+            zs[k] = 0;
+        }
+        acc->zpair[g] += zz - acc->zcnt[g];
+        acc->zcnt[g] = 0;
+    }
 }
 
 static as_err batch_run(const run *R, batch *b, const int *list, int n, int t0,
@@ -661,14 +688,16 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     err = groups_build(r, R.acc.gmap, panel, events, nevents, order, sectors, nsectors);
     if (err)
         goto cleanup;
-    R.acc.zsum = calloc((size_t)r->ngroups * L1 + 2 * (size_t)r->ngroups * R.acc.T,
+    R.acc.zsum = calloc((size_t)r->ngroups * (L1 + 1) + 2 * (size_t)r->ngroups * R.acc.T,
                         sizeof(double));
-    if (!R.acc.zsum) {
+    R.acc.zcnt = calloc((size_t)r->ngroups, sizeof *R.acc.zcnt);
+    if (!R.acc.zsum || !R.acc.zcnt) {
         err = as_fail(AS_ERR_NOMEM, "event study: no memory for group accumulators");
         goto cleanup;
     }
     R.acc.usum = R.acc.zsum + (size_t)r->ngroups * L1;
     R.acc.ucnt = R.acc.usum + (size_t)r->ngroups * R.acc.T;
+    R.acc.zpair = R.acc.ucnt + (size_t)r->ngroups * R.acc.T;
     R.acc.events = events;
     R.acc.kstata = R.pstata - 1;
     if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY &&
@@ -699,6 +728,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
         err = batch_run(&R, &b, order + i, j - i, events[order[i]].t0, iwork, mask);
         if (err)
             goto cleanup;
+        acc_fold_date(&R.acc, r->ngroups);
         i = j;
     }
     err = estudy_groups_test(r, &R.acc);
@@ -711,6 +741,7 @@ cleanup:
     free(iwork);
     free(R.acc.gmap);
     free(R.acc.zsum);
+    free(R.acc.zcnt);
     free(R.acc.resid);
     if (err)
         estudy_result_free(r);

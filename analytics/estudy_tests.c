@@ -81,12 +81,12 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
         /* Kolari & Pynnonen (2010) eq. (9): average off-diagonal correlation
          * of the estimation residuals = (|sum z_i|^2 - n) / (n (n - 1)) for
          * unit-norm centred z_i.  Not clipped at 0: a negative average
-         * correlation makes the adjusted statistics larger, as it should. */
-        const double *zs = acc->zsum + (size_t)gi * acc->L1;
-        double zz = 0;
-        for (int k = 0; k < acc->L1; k++)
-            zz += zs[k] * zs[k];
-        g->rbar = nm > 1 ? (zz - nm) / ((double)nm * (nm - 1)) : NAN;
+         * correlation makes the adjusted statistics larger, as it should.
+         * A group pooling several event dates averages over all its n(n-1)
+         * ordered pairs with the pairs of different dates at 0 (see
+         * acc_fold_date in estudy_run.c): Var(sum SCAR) = n (1 + (n-1) rbar)
+         * for a block-diagonal correlation, one block per date. */
+        g->rbar = nm > 1 ? acc->zpair[gi] / ((double)nm * (nm - 1)) : NAN;
 
         const double *us = acc->usum + (size_t)gi * acc->T;
         const double *uc = acc->ucnt + (size_t)gi * acc->T;
