@@ -64,9 +64,12 @@ static void study_usage(FILE *out)
         "  --format F           table (default) | csv | json\n"
         "\n"
         "CSV output has sections '# firms' (ticker,event_date,window_start,window_end,\n"
-        "car,car_sd,car_t,car_p,bhar,...) and '# tests' (group,test,window_start,\n"
-        "window_end,estimate,statistic,p_value,n); tests: csect_t patell bmp\n"
-        "kp_patell kp_bmp corrado_rank gen_sign wilcoxon.  Returns are decimals.\n"
+        "car,car_sd,car_t,car_p,bhar,mv_change_bn,n_est,n_est_missing,n_est_zero,\n"
+        "n_event_missing,status), '# tests' (group,test,window_start,window_end,\n"
+        "estimate,statistic,p_value,n; tests csect_t patell bmp kp_patell kp_bmp\n"
+        "corrado_rank gen_sign wilcoxon), with sectors '# sectors' (sector,event_date,\n"
+        "window_start,window_end,n,mv_change_bn), with --scores '# efficiency'\n"
+        "(ticker,beta,t,p_value,n).  Returns are decimals.\n"
         "\n"
         "exit codes: 0 ok, 1 bad data or failure, 2 usage, 3 database unreachable\n");
 }
