@@ -297,6 +297,8 @@ static void test_compat_gaps_and_weekends(void **state)
     assert_int_equal(json_integer_value(json_object_get(mu_n, "n_event_missing")), 1);
     json_decref(c);
     json_decref(nat);
+    unlink(prices);
+    unlink(events);
 }
 
 /*
@@ -358,6 +360,8 @@ static void test_compat_event_dates(void **state)
     assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     assert_non_null(strstr(out, "1 event date(s) were not trading days and moved to the next "
                                 "session"));
+    unlink(events);
+    unlink(hol);
 }
 
 /* What the switch changes is visible: slot names, and values that differ
