@@ -15,7 +15,9 @@
  *              the intercept; CLM 1997 eq. 4.4.10), forecast-error corrected
  *              CAR variance (MacKinlay 1997 eq. 15; CLM 1997 eq. 4.4.14).
  *   estudy  -- Stata estudy's published conventions (Pacicco, Vena & Venegoni
- *              2018, 2021; estudy.ado 2.1.2), see estudy_firm.c.
+ *              2018, 2021; estudy.ado 2.1.2): per firm in estudy_run.c, its
+ *              group tests in estudy_compat.c, its returns and event dates
+ *              in estudy_panel.c.
  */
 #ifndef AS_ESTUDY_H
 #define AS_ESTUDY_H
@@ -86,21 +88,45 @@ void estudy_panel_free(estudy_panel *p);
 int estudy_panel_find(const estudy_panel *p, const char *name); /* -1 if absent */
 int estudy_panel_date_index(const estudy_panel *p, int32_t day); /* -1 if absent */
 
+/* Flags of estudy_returns_from_prices() and estudy_csv_load_panel(). */
+#define ESTUDY_RET_LOG 1     /* ln(P_t / P_last) instead of P_t / P_last - 1 */
+#define ESTUDY_RET_NO_GAPS 2 /* Stata estudy: ln(P_t / P_t-1) of adjacent
+                              * sessions only, no return across a gap */
+
 /*
- * Returns from prices: simple P_t/P_{t-1} - 1 or log ln(P_t/P_{t-1}).  A
- * missing price makes the return ending there missing, and the next return
- * is taken over the gap from the last observed price ("multi-day", as
- * estudy2's multi_day = TRUE), so a non-trading day does not lose two
- * returns.  Non-positive prices are an AS_ERR_PARSE naming the series/date.
+ * Returns from prices: simple P_t/P_{t-1} - 1, or log ln(P_t/P_{t-1}) with
+ * ESTUDY_RET_LOG.  A missing price makes the return ending there missing,
+ * and the next return is taken over the gap from the last observed price
+ * ("multi-day", as estudy2's multi_day = TRUE), so a non-trading day does
+ * not lose two returns -- unless ESTUDY_RET_NO_GAPS, where that next return
+ * is missing too (estudy.ado's ln(p/p[_n-1])).  Non-positive prices are an
+ * AS_ERR_PARSE naming the series/date.
  */
-as_err estudy_returns_from_prices(estudy_panel *p, int log_returns);
+as_err estudy_returns_from_prices(estudy_panel *p, int flags);
 
 typedef struct estudy_event {
     int firm;          /* series index in the panel */
     int t0;            /* date index of day 0 */
     int sector;        /* index into the sector name list, -1 = none */
     double shares;     /* shares outstanding, NAN when unknown */
+    int no_day0;       /* estudy's weekend rule (estudy_day0): t0 is day +1,
+                        * the event has no day 0; only with compat estudy */
 } estudy_event;
+
+/*
+ * Day 0 of an event dated `day` (days since 1970-01-01) on p's calendar.
+ * Native: the first session on or after the date (a weekend or holiday
+ * moves to the next session, which is day 0).  compat estudy, as
+ * estudy.ado 2.1.2 and its help file: a session is day 0; a Saturday or
+ * Sunday is replaced by the Monday after it, which estudy counts as day +1
+ * (the Friday is day -1, there is no day 0: *no_day0 = 1), and that Monday
+ * must be a session; any other date that is not a session (a weekday
+ * holiday) is refused.  Writes *t0, *no_day0.  Returns AS_OK, AS_ERR_RANGE
+ * (after the last session) or AS_ERR_NOT_FOUND (estudy refuses the date),
+ * without a message: the caller names the source.
+ */
+as_err estudy_day0(int *t0, int *no_day0, const estudy_panel *p, int32_t day,
+                   estudy_compat compat);
 
 /* One test of one group over one window. */
 typedef enum estudy_test {
@@ -135,6 +161,9 @@ typedef struct estudy_firm {
     int n_est_zero;     /* estimation days with a return of exactly 0 (thin trading) */
     int n_event_missing;/* days of the windows' span with a missing AR */
     int df;             /* degrees of freedom of sigma2 */
+    int df_t;           /* degrees of freedom of car_t (and of the Patell
+                         * variance df_t / (df_t - 2)); = df when native,
+                         * M - k - 1 with compat estudy */
     double alpha, beta; /* intercept and market slope (NAN where not estimated) */
     double sigma2;      /* residual variance, divisor per the convention */
     double pos_frac;    /* share of estimation ARs > 0 (Cowan 1992) */
@@ -157,6 +186,7 @@ typedef struct estudy_group {
  */
 typedef struct estudy_result {
     int nevents, nwin, span, span_start, p; /* p = regressors incl. intercept */
+    estudy_compat compat;
     estudy_window windows[ESTUDY_MAX_WINDOWS];
     estudy_firm *firm;  /* (nevents) */
     double *coef;       /* (nevents, p) OLS coefficients, intercept first */
@@ -169,6 +199,12 @@ typedef struct estudy_result {
 } estudy_result;
 
 void estudy_result_free(estudy_result *r);
+
+/* The name of test slot t in r's output: estudy_test_name(t), except that
+ * with compat estudy two slots hold estudy's own tests: "norm" (its default
+ * test) in place of csect_t and "grank" (Kolari & Pynnonen 2011) in place
+ * of corrado_rank. */
+const char *estudy_result_test_name(const estudy_result *r, estudy_test t);
 
 /*
  * Run the study.  market is the series index of the market proxy (ignored by

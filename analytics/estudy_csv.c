@@ -225,7 +225,7 @@ static void names_free(names *nm)
  * per line -- then lay the panel out on the price file's calendar.
  */
 as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_returns,
-                             int log_returns, const char *factors_path, int *nfactor_cols)
+                             int ret_flags, const char *factors_path, int *nfactor_cols)
 {
     memset(out, 0, sizeof *out);
     *nfactor_cols = 0;
@@ -502,7 +502,7 @@ as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_
          * already returns and stay as loaded. */
         int saved = out->nseries;
         out->nseries = nfile_series;
-        err = estudy_returns_from_prices(out, log_returns);
+        err = estudy_returns_from_prices(out, ret_flags);
         out->nseries = saved;
         if (closes && !err) /* market value from the traded close */
             memcpy(out->price, closes, cells * sizeof *closes);
@@ -557,7 +557,7 @@ static int find_sorted(const int *idx, const estudy_panel *p, const char *name)
 
 as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***sectors,
                               int *nsectors, int *nmoved, const char *path,
-                              const estudy_panel *panel)
+                              const estudy_panel *panel, estudy_compat compat)
 {
     *events = NULL;
     *nevents = *nsectors = *nmoved = 0;
@@ -607,17 +607,18 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
         int32_t d;
         if ((err = parse_date(&d, cf.fields[c_date], &cf, "event_date")))
             goto cleanup;
-        int lo = 0, hi = panel->ndates; /* first trading day >= d */
-        while (lo < hi) {
-            int mid = lo + (hi - lo) / 2;
-            if (panel->dates[mid] < d)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo >= panel->ndates) {
+        int lo, no_day0;
+        as_err day_err = estudy_day0(&lo, &no_day0, panel, d, compat);
+        if (day_err == AS_ERR_RANGE) {
             err = as_fail(AS_ERR_RANGE, "'%s': line %d: field 'event_date': %s is after "
                           "the last price date", path, cf.line, cf.fields[c_date]);
+            goto cleanup;
+        }
+        if (day_err) {
+            err = as_fail(AS_ERR_RANGE, "'%s': line %d: field 'event_date': %s is not a "
+                          "trading day in the prices (--compat estudy takes a session, or a "
+                          "weekend before one, as Stata estudy does)", path, cf.line,
+                          cf.fields[c_date]);
             goto cleanup;
         }
         *nmoved += panel->dates[lo] != d;
@@ -631,7 +632,8 @@ as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***secto
             ev = ne;
             cap = nc;
         }
-        estudy_event e = {.firm = firm, .t0 = lo, .sector = -1, .shares = NAN};
+        estudy_event e = {.firm = firm, .t0 = lo, .sector = -1, .shares = NAN,
+                          .no_day0 = no_day0};
         if (c_sec >= 0 && cf.fields[c_sec][0]) {
             e.sector = names_intern(&sec, cf.fields[c_sec]);
             if (e.sector < 0) {

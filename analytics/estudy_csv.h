@@ -16,21 +16,24 @@
  * close (the price traders saw).  With is_returns the cells are returns and
  * panel->price stays NULL.  factors_path (or NULL) is wide `date,F1,...`;
  * its columns become extra series, aligned on the price calendar.  Dates
- * are YYYY-MM-DD or YYYYMMDD.  Caller estudy_panel_free()s.
+ * are YYYY-MM-DD or YYYYMMDD.  ret_flags: ESTUDY_RET_* for returns computed
+ * from prices (ignored with is_returns).  Caller estudy_panel_free()s.
  */
 as_err estudy_csv_load_panel(estudy_panel *out, const char *prices_path, int is_returns,
-                             int log_returns, const char *factors_path, int *nfactor_cols);
+                             int ret_flags, const char *factors_path, int *nfactor_cols);
 
 /*
- * Load `ticker,event_date[,sector][,shares]`.  A date that is not a trading
- * day of the panel moves to the next one (as after a weekend); *nmoved counts
- * them.  Sectors are interned into *sectors (heap array of heap strings,
- * *nsectors).  *events is a heap array; caller frees it and the sectors
- * with estudy_csv_free_sectors().
+ * Load `ticker,event_date[,sector][,shares]`.  Day 0 per estudy_day0(): a
+ * date that is not a trading day of the panel moves to the next one (as
+ * after a weekend); with compat estudy, estudy's rule (a weekend date's
+ * Monday is day +1, a weekday holiday is an error naming the line).
+ * *nmoved counts the dates moved.  Sectors are interned into *sectors (heap
+ * array of heap strings, *nsectors).  *events is a heap array; caller frees
+ * it and the sectors with estudy_csv_free_sectors().
  */
 as_err estudy_csv_load_events(estudy_event **events, int *nevents, char ***sectors,
                               int *nsectors, int *nmoved, const char *path,
-                              const estudy_panel *panel);
+                              const estudy_panel *panel, estudy_compat compat);
 void estudy_csv_free_sectors(char **sectors, int nsectors);
 
 /* Load `date,score` onto the panel calendar: score (ndates), 0 where the

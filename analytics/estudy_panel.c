@@ -111,8 +111,9 @@ int estudy_panel_date_index(const estudy_panel *p, int32_t day)
     return -1;
 }
 
-as_err estudy_returns_from_prices(estudy_panel *p, int log_returns)
+as_err estudy_returns_from_prices(estudy_panel *p, int flags)
 {
+    int log_returns = flags & ESTUDY_RET_LOG, gaps = !(flags & ESTUDY_RET_NO_GAPS);
     if (!p->price)
         return as_fail(AS_ERR_USAGE, "event study: returns from prices need prices");
     for (int s = 0; s < p->nseries; s++) {
@@ -121,8 +122,11 @@ as_err estudy_returns_from_prices(estudy_panel *p, int log_returns)
         double last = NAN;
         for (int t = 0; t < p->ndates; t++) {
             r[t] = NAN;
-            if (isnan(px[t]))
+            if (isnan(px[t])) {
+                if (!gaps) /* estudy: the next return has no previous price */
+                    last = NAN;
                 continue;
+            }
             if (!(px[t] > 0)) {
                 char d[11];
                 estudy_date_format(d, p->dates[t]);
@@ -137,6 +141,35 @@ as_err estudy_returns_from_prices(estudy_panel *p, int log_returns)
             last = px[t];
         }
     }
+    return AS_OK;
+}
+
+as_err estudy_day0(int *t0, int *no_day0, const estudy_panel *p, int32_t day,
+                   estudy_compat compat)
+{
+    *no_day0 = 0;
+    int lo = 0, hi = p->ndates; /* first session >= day */
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (p->dates[mid] < day)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *t0 = lo;
+    if (lo >= p->ndates)
+        return AS_ERR_RANGE;
+    if (compat != ESTUDY_COMPAT_STATA_ESTUDY || p->dates[lo] == day)
+        return AS_OK;
+    /* estudy.ado 2.1.2: dow() 0 = Sunday, 6 = Saturday; 1970-01-01 was a
+     * Thursday.  The weekend day becomes "the first Monday after" (+1 or
+     * +2 calendar days), which must be in the data, and day +1. */
+    int dow = (int)(((day % 7) + 7 + 4) % 7);
+    if (dow != 0 && dow != 6)
+        return AS_ERR_NOT_FOUND;
+    if (p->dates[lo] != day + (dow == 0 ? 1 : 2))
+        return AS_ERR_NOT_FOUND;
+    *no_day0 = 1;
     return AS_OK;
 }
 
@@ -205,6 +238,15 @@ const char *estudy_test_name(estudy_test t)
     case ESTUDY_NTESTS: break;
     }
     return "?";
+}
+
+const char *estudy_result_test_name(const estudy_result *r, estudy_test t)
+{
+    if (r->compat == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CSECT_T)
+        return "norm";
+    if (r->compat == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CORRADO_RANK)
+        return "grank";
+    return estudy_test_name(t);
 }
 
 const char *estudy_status_name(estudy_status s)

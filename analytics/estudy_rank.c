@@ -1,8 +1,9 @@
 /*
  * estudy_rank.c -- ordering for the rank tests: the positions of a series'
- * values in ascending order, and Corrado-Zivney standardized ranks.  Used
- * per firm-event for the Corrado (1989) test (estudy_run.c) and per group
- * and window for the Wilcoxon signed-rank test (estudy_tests.c).
+ * values in ascending order, average ranks, and Corrado-Zivney standardized
+ * ranks.  Used per firm-event for the Corrado (1989) test (estudy_run.c),
+ * per group and window for the Wilcoxon signed-rank test (estudy_tests.c)
+ * and for estudy's GRANK (estudy_compat.c).
  *
  * It owns no memory: callers pass the scratch.  It is not a statistic; the
  * tests that use the ranks live with the other tests.  Invariant: NANs take
@@ -90,15 +91,10 @@ int estudy_sort_positions(uint64_t *k, uint64_t *tmp, const double *v, int n_all
     return n;
 }
 
-/* Corrado & Zivney (1992) standardized ranks U = K/(n+1) - 1/2 of the
- * non-missing values of v (length n_all), written into u (NAN where v is
- * NAN).  Ties get their average rank (Corrado 1989, fn. 4).  k and tmp are
- * scratch of n_all entries each. */
-void estudy_ranks_standardized(double *u, const double *v, int n_all, uint64_t *k,
-                               uint64_t *tmp)
+int estudy_ranks_average(double *K, const double *v, int n_all, uint64_t *k, uint64_t *tmp)
 {
     for (int i = 0; i < n_all; i++)
-        u[i] = NAN;
+        K[i] = NAN;
     int n = estudy_sort_positions(k, tmp, v, n_all);
     for (int i = 0; i < n;) {
         double vi = v[(uint32_t)k[i]];
@@ -107,7 +103,20 @@ void estudy_ranks_standardized(double *u, const double *v, int n_all, uint64_t *
             j++;
         double rank = (i + j) / 2.0 + 1.0;
         for (int m = i; m <= j; m++)
-            u[(uint32_t)k[m]] = rank / (n + 1.0) - 0.5;
+            K[(uint32_t)k[m]] = rank;
         i = j + 1;
     }
+    return n;
+}
+
+/* Corrado & Zivney (1992) standardized ranks U = K/(n+1) - 1/2 of the
+ * non-missing values of v (length n_all), written into u (NAN where v is
+ * NAN).  Ties get their average rank (Corrado 1989, fn. 4).  k and tmp are
+ * scratch of n_all entries each. */
+void estudy_ranks_standardized(double *u, const double *v, int n_all, uint64_t *k,
+                               uint64_t *tmp)
+{
+    int n = estudy_ranks_average(u, v, n_all, k, tmp);
+    for (int i = 0; i < n_all; i++)
+        u[i] = u[i] / (n + 1.0) - 0.5; /* NAN stays NAN */
 }

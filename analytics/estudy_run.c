@@ -15,10 +15,14 @@
  *           t -> Student t with M - p degrees of freedom
  *   estudy  sigma^2 = r(Var) of the residuals = sum (e - ebar)^2 / (M - 1)
  *           SIM: Var(CAR) = sigma^2 (L + L^2/M + (sum (Rm_t - Rmbar))^2 /
- *                (M * r(Var) of Rm))    HMM: sigma^2 L (1 + L/M)
+ *                (N_m * r(Var) of Rm))    HMM: sigma^2 L (1 + L/M)
  *           MAM, MFM: sigma^2 L;  t -> Student t with M - k - 1 df
  *           (estudy.ado 2.1.2, Pacicco, Vena & Venegoni 2018, 2021; note the
- *           M, not M - 1, in the SIM correction denominator: reproduced.)
+ *           N_m, not N_m - 1, in the SIM correction denominator, and that
+ *           Rmbar, r(Var) of Rm and N_m are the index's own over its
+ *           estimation days while the sum runs over the window's days with
+ *           an index return: reproduced.)  A weekend event (no_day0) has
+ *           estudy's days: its windows' days >= 1 are sessions t0 + d - 1.
  * Not here: file parsing, group statistics, output.
  */
 #include "analytics/estudy.h"
@@ -177,22 +181,21 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         ssc += (resid[k] - mean) * (resid[k] - mean);
     f->n_est = M;
     f->pos_frac = (double)pos / M;
-    double df_t;
-    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY) {
-        /* estudy: `summarize` of the residuals, r(Var) divides by M - 1 */
+    int compat = cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY;
+    if (compat) {
+        /* estudy: `summarize` of the residuals, r(Var) divides by M - 1;
+         * its t (and its Patell variance) use M - k - 1 */
         f->df = M - 1;
         f->sigma2 = ssc / (M - 1);
-        df_t = M - R->pstata;
+        f->df_t = M - R->pstata;
     } else if (p > 0) {
         /* OLS: M - p (CLM 1997 eq. 4.4.10), residual mean is 0 */
-        f->df = M - p;
+        f->df = f->df_t = M - p;
         f->sigma2 = ss0 / (M - p);
-        df_t = M - p;
     } else {
         /* market-adjusted: no parameters, the mean is estimated: M - 1 */
-        f->df = M - 1;
+        f->df = f->df_t = M - 1;
         f->sigma2 = ssc / (M - 1);
-        df_t = M - 1;
     }
     if (coef) {
         for (int j = 0; j < p; j++)
@@ -202,17 +205,25 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     }
     double s2 = f->sigma2;
 
-    /* Market moments over the estimation rows for estudy's SIM correction. */
+    /* estudy's SIM correction takes the market's moments with `summarize`
+     * over the market's own estimation days (r(mean), r(Var) with divisor
+     * N_m - 1, r(N) = N_m), not over the firm's rows: they differ when the
+     * firm has gaps. */
     double rm_mean = 0, rm_var = 0;
-    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY && cfg->model == ESTUDY_MODEL_MARKET) {
-        for (int k = 0; k < M; k++)
-            rm_mean += b->xe[L1 + b->rows[k]];
-        rm_mean /= M;
-        for (int k = 0; k < M; k++) {
-            double d = b->xe[L1 + b->rows[k]] - rm_mean;
-            rm_var += d * d;
-        }
-        rm_var /= M - 1;
+    int n_m = 0;
+    if (compat && cfg->model == ESTUDY_MODEL_MARKET) {
+        for (int k = 0; k < L1; k++)
+            if (b->xmask[k]) {
+                rm_mean += b->xe[L1 + k];
+                n_m++;
+            }
+        rm_mean /= n_m;
+        for (int k = 0; k < L1; k++)
+            if (b->xmask[k]) {
+                double d = b->xe[L1 + k] - rm_mean;
+                rm_var += d * d;
+            }
+        rm_var /= n_m - 1;
     }
 
     /* Daily ARs and their forecast-error corrected SD (Patell 1976 eq. 5:
@@ -234,11 +245,22 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
     }
 
     for (int w = 0; w < r->nwin; w++) {
-        int d0 = r->windows[w].start - r->span_start, d1 = r->windows[w].end - r->span_start;
+        /* estudy's weekend rule: its days 1, 2, ... are sessions t0, t0+1,
+         * ..., its day 0 does not exist, negative days are unchanged. */
+        int ws = r->windows[w].start, we = r->windows[w].end;
+        if (ev->no_day0) {
+            ws -= ws > 0;
+            we -= we >= 0;
+        }
+        int d0 = ws - r->span_start, d1 = we - r->span_start;
         double car = 0, sv[ESTUDY_MAX_FACTORS + 2] = {0}, rm_dev = 0;
         double bh_r = 1, bh_n = 1;
         int L = 0;
         for (int d = d0; d <= d1; d++) {
+            /* estudy sums Rm - mean over every window day with a market
+             * return, whether or not the firm has one */
+            if (compat && p > 1 && b->vmask[d])
+                rm_dev += b->xv[span + d] - rm_mean;
             double a = ar_ev[d];
             if (isnan(a))
                 continue;
@@ -246,8 +268,6 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             car += a;
             for (int j = 0; j < p; j++)
                 sv[j] += b->xv[j * span + d];
-            if (p > 1)
-                rm_dev += b->xv[span + d] - rm_mean;
             /* BHAR in simple-return space (Barber & Lyon 1997):
              * prod(1+R) - prod(1+R_normal), R_normal = R - AR. */
             double rr = ret_ev[d], rn = ret_ev[d] - a;
@@ -264,9 +284,9 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             r->bhar[k] = r->scar[k] = NAN;
         } else {
             double var;
-            if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY) {
+            if (compat) {
                 if (cfg->model == ESTUDY_MODEL_MARKET)
-                    var = s2 * (L + (double)L * L / M + rm_dev * rm_dev / (M * rm_var));
+                    var = s2 * (L + (double)L * L / M + rm_dev * rm_dev / (n_m * rm_var));
                 else if (cfg->model == ESTUDY_MODEL_MEAN_ADJUSTED)
                     var = s2 * L * (1.0 + (double)L / M);
                 else
@@ -283,14 +303,14 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
             r->car[k] = car;
             r->car_sd[k] = sqrt(var);
             r->car_t[k] = car / r->car_sd[k];
-            r->car_p[k] = estudy_t_sf2(r->car_t[k], df_t);
+            r->car_p[k] = estudy_t_sf2(r->car_t[k], f->df_t);
             r->scar[k] = r->car_t[k];
             r->bhar[k] = bh_r - bh_n;
         }
         /* Market value: shares x (close at window end - close before the
          * window), in $bn. */
         r->mv_change[k] = NAN;
-        int ta = ev->t0 + r->windows[w].start - 1, tb = ev->t0 + r->windows[w].end;
+        int ta = ev->t0 + ws - 1, tb = ev->t0 + we;
         if (P->price && !isnan(ev->shares) && ta >= 0 && tb < P->ndates) {
             const double *px = P->price + (size_t)ev->firm * P->ndates;
             if (!isnan(px[ta]) && !isnan(px[tb]))
@@ -298,8 +318,19 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         }
     }
 
-    /* Kolari & Pynnonen (2010): unit-norm centred residual vectors in event
-     * time; the group's average correlation comes from their sum. */
+    /* estudy's group tests (estudy_compat.c) need the residuals themselves:
+     * pairwise correlations, ranks within the estimation window. */
+    if (R->acc.resid) {
+        double *res = R->acc.resid + (size_t)e * L1;
+        for (int k = 0; k < L1; k++)
+            res[k] = NAN;
+        for (int k = 0; k < M; k++)
+            res[b->rows[k]] = resid[k];
+    }
+
+    /* Kolari & Pynnonen (2010): unit-norm centred residual vectors of the
+     * firms sharing this day 0; the sum of their pairwise correlations
+     * comes from the sum of the vectors (acc_fold_date). */
     const int *g = R->acc.gmap + (size_t)e * ESTUDY_GROUPS_PER_EVENT;
     double norm = ssc > 0 ? 1.0 / sqrt(ssc) : 0.0;
     for (int gi = 0; gi < ESTUDY_GROUPS_PER_EVENT; gi++) {
@@ -308,6 +339,7 @@ static void firm_finish(const run *R, batch *b, int e, const double *resid, int 
         double *zs = R->acc.zsum + (size_t)g[gi] * L1;
         for (int k = 0; k < M; k++)
             zs[b->rows[k]] += (resid[k] - mean) * norm;
+        R->acc.zcnt[g[gi]]++;
     }
 
     /* Corrado (1989) ranks over estimation + event span. */
@@ -395,6 +427,31 @@ static as_err set_estimate(const run *R, batch *b, const int *list, int n,
         firm_finish(R, b, list[i], b->yc + (size_t)i * M, M, b->yv + (size_t)i * span,
                     b->rv + (size_t)i * span, p > 0 ? b->B + (size_t)i * p : NULL);
     return AS_OK;
+}
+
+/*
+ * After the firms of one event date: |sum z_i|^2 - n is the sum over the
+ * ordered pairs i != j of that date of corr(e_i, e_j) (unit-norm centred
+ * z_i), added to the group's pair sum; zsum starts again at 0 for the next
+ * date.  Pairs of firm-events with different day 0 add nothing: their
+ * estimation residuals are series of different calendar days, whose
+ * correlation is not the cross-correlation Kolari & Pynnonen (2010) correct
+ * for, and events on different dates are taken as cross-sectionally
+ * independent (so a group of one date gets KP's rbar exactly).
+ */
+static void acc_fold_date(estudy_acc *acc, int ngroups)
+{
+    for (int g = 0; g < ngroups; g++) {
+        if (!acc->zcnt[g])
+            continue;
+        double *zs = acc->zsum + (size_t)g * acc->L1, zz = 0;
+        for (int k = 0; k < acc->L1; k++) {
+            zz += zs[k] * zs[k];
+            zs[k] = 0;
+        }
+        acc->zpair[g] += zz - acc->zcnt[g];
+        acc->zcnt[g] = 0;
+    }
 }
 
 static as_err batch_run(const run *R, batch *b, const int *list, int n, int t0,
@@ -580,6 +637,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     r->span_start = lo;
     r->span = hi - lo + 1;
     r->p = p;
+    r->compat = cfg->compat;
     int L1 = cfg->est_end - cfg->est_start + 1;
     size_t ne = (size_t)(nevents ? nevents : 1);
     size_t nw = ne * r->nwin, ns = ne * r->span;
@@ -630,14 +688,26 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     err = groups_build(r, R.acc.gmap, panel, events, nevents, order, sectors, nsectors);
     if (err)
         goto cleanup;
-    R.acc.zsum = calloc((size_t)r->ngroups * L1 + 2 * (size_t)r->ngroups * R.acc.T,
+    R.acc.zsum = calloc((size_t)r->ngroups * (L1 + 1) + 2 * (size_t)r->ngroups * R.acc.T,
                         sizeof(double));
-    if (!R.acc.zsum) {
+    R.acc.zcnt = calloc((size_t)r->ngroups, sizeof *R.acc.zcnt);
+    if (!R.acc.zsum || !R.acc.zcnt) {
         err = as_fail(AS_ERR_NOMEM, "event study: no memory for group accumulators");
         goto cleanup;
     }
     R.acc.usum = R.acc.zsum + (size_t)r->ngroups * L1;
     R.acc.ucnt = R.acc.usum + (size_t)r->ngroups * R.acc.T;
+    R.acc.zpair = R.acc.ucnt + (size_t)r->ngroups * R.acc.T;
+    R.acc.events = events;
+    R.acc.kstata = R.pstata - 1;
+    if (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY &&
+        !(R.acc.resid = malloc(ne * (size_t)L1 * sizeof *R.acc.resid))) {
+        err = as_fail(AS_ERR_NOMEM, "event study: no memory for %d residual series", nevents);
+        goto cleanup;
+    }
+    if (R.acc.resid)
+        for (size_t i = 0; i < ne * (size_t)L1; i++)
+            R.acc.resid[i] = NAN; /* firm-events never estimated stay missing */
 
     /* The batch width bounds the scratch (L1 x cap doubles): 4096 firms is
      * 8 MB at L1 = 240 and already one dgemm wide enough for OpenBLAS. */
@@ -658,6 +728,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
         err = batch_run(&R, &b, order + i, j - i, events[order[i]].t0, iwork, mask);
         if (err)
             goto cleanup;
+        acc_fold_date(&R.acc, r->ngroups);
         i = j;
     }
     err = estudy_groups_test(r, &R.acc);
@@ -670,6 +741,8 @@ cleanup:
     free(iwork);
     free(R.acc.gmap);
     free(R.acc.zsum);
+    free(R.acc.zcnt);
+    free(R.acc.resid);
     if (err)
         estudy_result_free(r);
     return err;

@@ -7,6 +7,8 @@
  * The estimate of every test row is the group's CAAR (mean CAR); the
  * statistic and p-value are the test's own.  Divisors are written next to
  * each formula.  N is the number of firm-events with a CAR in the window.
+ * With compat estudy, estudy_compat.c then overwrites the slots where Stata
+ * estudy computes something else.
  */
 #include "analytics/estudy_impl.h"
 
@@ -53,13 +55,6 @@ static double wilcoxon_z(double *v, int n, double *a, uint64_t *k, uint64_t *tmp
     return var > 0 ? (wplus - mean) / sqrt(var) : NAN;
 }
 
-static void set(estudy_group *g, int w, estudy_test t, double stat, double p, int n)
-{
-    g->stat[w][t] = stat;
-    g->p[w][t] = p;
-    g->nobs[w][t] = n;
-}
-
 as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
 {
     int ne = r->nevents;
@@ -67,11 +62,10 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
     int *members = malloc(cap * sizeof *members);
     double *buf = malloc(2 * cap * sizeof *buf);
     uint64_t *keys = malloc(2 * cap * sizeof *keys);
+    as_err err = AS_OK;
     if (!members || !buf || !keys) {
-        free(members);
-        free(buf);
-        free(keys);
-        return as_fail(AS_ERR_NOMEM, "event study: no memory for group tests");
+        err = as_fail(AS_ERR_NOMEM, "event study: no memory for group tests");
+        goto cleanup;
     }
     for (int gi = 0; gi < r->ngroups; gi++) {
         estudy_group *g = &r->groups[gi];
@@ -87,12 +81,12 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
         /* Kolari & Pynnonen (2010) eq. (9): average off-diagonal correlation
          * of the estimation residuals = (|sum z_i|^2 - n) / (n (n - 1)) for
          * unit-norm centred z_i.  Not clipped at 0: a negative average
-         * correlation makes the adjusted statistics larger, as it should. */
-        const double *zs = acc->zsum + (size_t)gi * acc->L1;
-        double zz = 0;
-        for (int k = 0; k < acc->L1; k++)
-            zz += zs[k] * zs[k];
-        g->rbar = nm > 1 ? (zz - nm) / ((double)nm * (nm - 1)) : NAN;
+         * correlation makes the adjusted statistics larger, as it should.
+         * A group pooling several event dates averages over all its n(n-1)
+         * ordered pairs with the pairs of different dates at 0 (see
+         * acc_fold_date in estudy_run.c): Var(sum SCAR) = n (1 + (n-1) rbar)
+         * for a block-diagonal correlation, one block per date. */
+        g->rbar = nm > 1 ? acc->zpair[gi] / ((double)nm * (nm - 1)) : NAN;
 
         const double *us = acc->usum + (size_t)gi * acc->T;
         const double *uc = acc->ucnt + (size_t)gi * acc->T;
@@ -119,7 +113,7 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
                 if (isnan(car))
                     continue;
                 double sc = r->scar[k];
-                int df = r->firm[e].df;
+                int df = r->firm[e].df_t;
                 buf[n++] = car;
                 sum += car;
                 sum2 += car * car;
@@ -131,7 +125,7 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
                 npos += car > 0;
             }
             for (int t = 0; t < ESTUDY_NTESTS; t++)
-                set(g, w, (estudy_test)t, NAN, NAN, n);
+                estudy_group_set(g, w, (estudy_test)t, NAN, NAN, n);
             g->estimate[w] = n ? sum / n : NAN;
             if (n == 0)
                 continue;
@@ -146,18 +140,19 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
                 /* Cross-sectional t (Brown & Warner 1985): SD divisor n - 1. */
                 double sd = sqrt((sum2 - n * mean * mean) / (n - 1));
                 double t = mean / (sd / sqrt(n));
-                set(g, w, ESTUDY_TEST_CSECT_T, t, estudy_t_sf2(t, n - 1), n);
+                estudy_group_set(g, w, ESTUDY_TEST_CSECT_T, t, estudy_t_sf2(t, n - 1), n);
                 /* BMP (1991) eq. (8): mean SCAR over its cross-sectional SE,
                  * SD divisor n - 1, t with n - 1 df. */
                 double ssd = sqrt((ssum2 - n * smean * smean) / (n - 1));
                 double bmp = smean / (ssd / sqrt(n));
-                set(g, w, ESTUDY_TEST_BMP, bmp, estudy_t_sf2(bmp, n - 1), n);
-                set(g, w, ESTUDY_TEST_KP_BMP, bmp * kp, estudy_t_sf2(bmp * kp, n - 1), n);
+                estudy_group_set(g, w, ESTUDY_TEST_BMP, bmp, estudy_t_sf2(bmp, n - 1), n);
+                estudy_group_set(g, w, ESTUDY_TEST_KP_BMP, bmp * kp,
+                                 estudy_t_sf2(bmp * kp, n - 1), n);
             }
             /* Patell (1976): Z = sum SCAR / sqrt(sum df/(df-2)), N(0,1). */
             double z = ssum / sqrt(vsum);
-            set(g, w, ESTUDY_TEST_PATELL, z, estudy_norm_sf2(z), n);
-            set(g, w, ESTUDY_TEST_KP_PATELL, z * kp, estudy_norm_sf2(z * kp), n);
+            estudy_group_set(g, w, ESTUDY_TEST_PATELL, z, estudy_norm_sf2(z), n);
+            estudy_group_set(g, w, ESTUDY_TEST_KP_PATELL, z * kp, estudy_norm_sf2(z * kp), n);
 
             /* Corrado rank over the window's days (Campbell & Wasley 1993):
              * T = sum_t Ubar_t / (sqrt(L) S_U), N(0,1). */
@@ -172,22 +167,26 @@ as_err estudy_groups_test(estudy_result *r, const estudy_acc *acc)
                 }
             if (L > 0 && su > 0) {
                 double tr = usum_w / (sqrt(L) * su);
-                set(g, w, ESTUDY_TEST_CORRADO_RANK, tr, estudy_norm_sf2(tr), n);
+                estudy_group_set(g, w, ESTUDY_TEST_CORRADO_RANK, tr, estudy_norm_sf2(tr), n);
             }
             /* Cowan (1992) generalized sign: phat = mean share of positive
              * estimation ARs; Z = (w - n phat) / sqrt(n phat (1 - phat)). */
             double ph = psum / n;
             if (ph > 0 && ph < 1) {
                 double gz = (npos - n * ph) / sqrt(n * ph * (1.0 - ph));
-                set(g, w, ESTUDY_TEST_GEN_SIGN, gz, estudy_norm_sf2(gz), n);
+                estudy_group_set(g, w, ESTUDY_TEST_GEN_SIGN, gz, estudy_norm_sf2(gz), n);
             }
             int nw;
             double wz = wilcoxon_z(buf, n, buf + cap, keys, keys + cap, &nw);
-            set(g, w, ESTUDY_TEST_WILCOXON, wz, estudy_norm_sf2(wz), nw);
+            estudy_group_set(g, w, ESTUDY_TEST_WILCOXON, wz, estudy_norm_sf2(wz), nw);
         }
+        if (r->compat == ESTUDY_COMPAT_STATA_ESTUDY &&
+            (err = estudy_compat_group(r, acc, g, members, nm)))
+            goto cleanup;
     }
+cleanup:
     free(members);
     free(buf);
     free(keys);
-    return AS_OK;
+    return err;
 }

@@ -1,7 +1,7 @@
 /*
  * estudy_write.c -- formats an estudy_result as table, CSV or JSON (layout
  * documented in estudy_write.h).  Reads the result, computes nothing but
- * the per-sector market-value sums.  Numbers are printed with %.10g so a
+ * the market-value sums per sector and event date.  Numbers are printed with %.10g so a
  * reader gets every digit that matters; NAN prints as an empty CSV cell,
  * "-" in the table and null in JSON.
  */
@@ -13,25 +13,79 @@
 #include <stdlib.h>
 #include <string.h>
 
-void estudy_sector_mv(double *mv, int *n, const estudy_report *rep)
+/*
+ * Market-value change per sector, event date and window: a sector's firms
+ * on different dates moved at different times and on different news, so
+ * their changes are summed per date, never across dates.  days: the
+ * distinct day-0 indexes, ascending; mv, n: (nsectors, ndays, nwin) the
+ * sum ($bn) and the firms with a value; nev: (nsectors, ndays) the sector's
+ * firm-events that day (a cell is printed when it has any).  One heap
+ * block in *block; caller frees it.
+ */
+typedef struct sector_sums {
+    int ndays;
+    int *days, *n, *nev;
+    double *mv;
+} sector_sums;
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static as_err sector_sums_build(sector_sums *ss, void **block, const estudy_report *rep)
 {
     const estudy_result *r = rep->r;
-    for (int i = 0; i < rep->nsectors * r->nwin; i++) {
-        mv[i] = 0;
-        n[i] = 0;
+    size_t ne = (size_t)(r->nevents ? r->nevents : 1);
+    int *days = malloc(ne * sizeof *days);
+    if (!days)
+        return as_fail(AS_ERR_NOMEM, "event study: no memory for the report");
+    int nd = 0;
+    for (int e = 0; e < r->nevents; e++)
+        days[nd++] = rep->events[e].t0;
+    qsort(days, (size_t)nd, sizeof *days, cmp_int);
+    int u = 0;
+    for (int i = 0; i < nd; i++)
+        if (u == 0 || days[i] != days[u - 1])
+            days[u++] = days[i];
+    size_t cells = (size_t)rep->nsectors * u * r->nwin, pairs = (size_t)rep->nsectors * u;
+    *block = malloc((cells ? cells : 1) * (sizeof(double) + sizeof(int)) +
+                    (pairs + (size_t)u + 1) * sizeof(int));
+    if (!*block) {
+        free(days);
+        return as_fail(AS_ERR_NOMEM, "event study: no memory for the report");
     }
+    ss->ndays = u;
+    ss->mv = *block;
+    ss->n = (int *)(ss->mv + (cells ? cells : 1));
+    ss->nev = ss->n + (cells ? cells : 1);
+    ss->days = ss->nev + pairs;
+    memcpy(ss->days, days, (size_t)u * sizeof *days);
+    free(days);
+    for (size_t i = 0; i < cells; i++) {
+        ss->mv[i] = 0;
+        ss->n[i] = 0;
+    }
+    for (size_t i = 0; i < pairs; i++)
+        ss->nev[i] = 0;
     for (int e = 0; e < r->nevents; e++) {
         int s = rep->events[e].sector;
         if (s < 0)
             continue;
+        const int *hit = bsearch(&rep->events[e].t0, ss->days, (size_t)u, sizeof *ss->days,
+                                 cmp_int);
+        size_t sd = (size_t)s * u + (size_t)(hit - ss->days);
+        ss->nev[sd]++;
         for (int w = 0; w < r->nwin; w++) {
             double v = r->mv_change[(size_t)e * r->nwin + w];
             if (!isnan(v)) {
-                mv[s * r->nwin + w] += v;
-                n[s * r->nwin + w]++;
+                ss->mv[sd * r->nwin + w] += v;
+                ss->n[sd * r->nwin + w]++;
             }
         }
     }
+    return AS_OK;
 }
 
 /* The CSV's cells are built in a line buffer and written once per line:
@@ -75,7 +129,7 @@ static void csv_num(FILE *out, double v, int last)
     fwrite(buf, 1, (size_t)(o - buf), out);
 }
 
-static void write_csv(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+static void write_csv(FILE *out, const estudy_report *rep, const sector_sums *ss)
 {
     const estudy_result *r = rep->r;
     fprintf(out, "# firms\nticker,event_date,window_start,window_end,car,car_sd,car_t,"
@@ -124,20 +178,29 @@ static void write_csv(FILE *out, const estudy_report *rep, const double *smv, co
         for (int w = 0; w < r->nwin; w++)
             for (int t = 0; t < ESTUDY_NTESTS; t++) {
                 const estudy_group *G = &r->groups[g];
-                fprintf(out, "%s,%s,%d,%d,", G->name, estudy_test_name((estudy_test)t),
-                        r->windows[w].start, r->windows[w].end);
+                fprintf(out, "%s,%s,%d,%d,", G->name,
+                        estudy_result_test_name(r, (estudy_test)t), r->windows[w].start,
+                        r->windows[w].end);
                 csv_num(out, G->estimate[w], 0);
                 csv_num(out, G->stat[w][t], 0);
                 csv_num(out, G->p[w][t], 0);
                 fprintf(out, "%d\n", G->nobs[w][t]);
             }
     if (rep->nsectors) {
-        fprintf(out, "\n# sectors\nsector,window_start,window_end,n,mv_change_bn\n");
+        fprintf(out, "\n# sectors\nsector,event_date,window_start,window_end,n,mv_change_bn\n");
         for (int s = 0; s < rep->nsectors; s++)
-            for (int w = 0; w < r->nwin; w++) {
-                fprintf(out, "%s,%d,%d,%d,", rep->sectors[s], r->windows[w].start,
-                        r->windows[w].end, sn[s * r->nwin + w]);
-                csv_num(out, sn[s * r->nwin + w] ? smv[s * r->nwin + w] : NAN, 1);
+            for (int d = 0; d < ss->ndays; d++) {
+                size_t sd = (size_t)s * ss->ndays + d;
+                if (!ss->nev[sd])
+                    continue;
+                char day[11];
+                estudy_date_format(day, rep->panel->dates[ss->days[d]]);
+                for (int w = 0; w < r->nwin; w++) {
+                    size_t k = sd * r->nwin + w;
+                    fprintf(out, "%s,%s,%d,%d,%d,", rep->sectors[s], day, r->windows[w].start,
+                            r->windows[w].end, ss->n[k]);
+                    csv_num(out, ss->n[k] ? ss->mv[k] : NAN, 1);
+                }
             }
     }
     if (rep->neff) {
@@ -160,7 +223,7 @@ static void tab_num(FILE *out, const char *fmt, double v, int width)
         fprintf(out, fmt, width, v);
 }
 
-static void write_table(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+static void write_table(FILE *out, const estudy_report *rep, const sector_sums *ss)
 {
     const estudy_result *r = rep->r;
     if (r->nevents) /* an efficiency-only report has no firm-events */
@@ -193,7 +256,7 @@ static void write_table(FILE *out, const estudy_report *rep, const double *smv, 
                 G->name, G->n, G->rbar);
         fprintf(out, "  %-8s %9s", "window", "CAAR%");
         for (int t = 0; t < ESTUDY_NTESTS; t++)
-            fprintf(out, " %13s", estudy_test_name((estudy_test)t));
+            fprintf(out, " %13s", estudy_result_test_name(r, (estudy_test)t));
         fputc('\n', out);
         for (int w = 0; w < r->nwin; w++) {
             char win[24];
@@ -210,15 +273,21 @@ static void write_table(FILE *out, const estudy_report *rep, const double *smv, 
         }
     }
     if (rep->nsectors) {
-        fprintf(out, "\nmarket-value change by sector ($bn)\n");
-        for (int s = 0; s < rep->nsectors; s++) {
-            fprintf(out, "  %-24s", rep->sectors[s]);
-            for (int w = 0; w < r->nwin; w++)
-                if (sn[s * r->nwin + w])
-                    fprintf(out, "  [%d,%d] %9.2f", r->windows[w].start, r->windows[w].end,
-                            smv[s * r->nwin + w]);
-            fputc('\n', out);
-        }
+        fprintf(out, "\nmarket-value change by sector and event date ($bn)\n");
+        for (int s = 0; s < rep->nsectors; s++)
+            for (int d = 0; d < ss->ndays; d++) {
+                size_t sd = (size_t)s * ss->ndays + d;
+                if (!ss->nev[sd])
+                    continue;
+                char day[11];
+                estudy_date_format(day, rep->panel->dates[ss->days[d]]);
+                fprintf(out, "  %-24s %s", rep->sectors[s], day);
+                for (int w = 0; w < r->nwin; w++)
+                    if (ss->n[sd * r->nwin + w])
+                        fprintf(out, "  [%d,%d] %9.2f", r->windows[w].start, r->windows[w].end,
+                                ss->mv[sd * r->nwin + w]);
+                fputc('\n', out);
+            }
     }
     if (rep->neff) {
         fprintf(out, "\nefficiency beta (AR on announcement score)\n");
@@ -237,12 +306,13 @@ static json_t *jnum(double v)
     return isnan(v) || isinf(v) ? json_null() : json_real(v);
 }
 
-static as_err write_json(FILE *out, const estudy_report *rep, const double *smv, const int *sn)
+static as_err write_json(FILE *out, const estudy_report *rep, const sector_sums *ss)
 {
     const estudy_result *r = rep->r;
     json_t *root = json_object(), *firms = json_array(), *tests = json_array();
-    json_t *sectors = json_array(), *eff = json_array();
+    json_t *sectors = json_array(), *eff = json_array(), *groups = json_array();
     json_object_set_new(root, "firms", firms);
+    json_object_set_new(root, "groups", groups);
     json_object_set_new(root, "tests", tests);
     json_object_set_new(root, "sectors", sectors);
     json_object_set_new(root, "efficiency", eff);
@@ -274,25 +344,38 @@ static as_err write_json(FILE *out, const estudy_report *rep, const double *smv,
                              "ar_first_day", r->span_start, "ar", ar, "windows", wins));
     }
     for (int g = 0; g < r->ngroups; g++)
+        json_array_append_new(groups, json_pack("{s:s,s:i,s:o}", "group", r->groups[g].name,
+                                                "n", r->groups[g].n, "kp_rbar",
+                                                jnum(r->groups[g].rbar)));
+    for (int g = 0; g < r->ngroups; g++)
         for (int w = 0; w < r->nwin; w++)
             for (int t = 0; t < ESTUDY_NTESTS; t++) {
                 const estudy_group *G = &r->groups[g];
                 json_array_append_new(
                     tests, json_pack("{s:s,s:s,s:i,s:i,s:o,s:o,s:o,s:i}", "group", G->name,
-                                     "test", estudy_test_name((estudy_test)t), "window_start",
-                                     r->windows[w].start, "window_end", r->windows[w].end,
-                                     "estimate", jnum(G->estimate[w]), "statistic",
+                                     "test", estudy_result_test_name(r, (estudy_test)t),
+                                     "window_start", r->windows[w].start, "window_end",
+                                     r->windows[w].end, "estimate", jnum(G->estimate[w]),
+                                     "statistic",
                                      jnum(G->stat[w][t]), "p_value", jnum(G->p[w][t]), "n",
                                      G->nobs[w][t]));
             }
     for (int s = 0; s < rep->nsectors; s++)
-        for (int w = 0; w < r->nwin; w++)
-            json_array_append_new(
-                sectors, json_pack("{s:s,s:i,s:i,s:i,s:o}", "sector", rep->sectors[s],
-                                   "window_start", r->windows[w].start, "window_end",
-                                   r->windows[w].end, "n", sn[s * r->nwin + w], "mv_change_bn",
-                                   sn[s * r->nwin + w] ? jnum(smv[s * r->nwin + w])
-                                                       : json_null()));
+        for (int d = 0; d < ss->ndays; d++) {
+            size_t sd = (size_t)s * ss->ndays + d;
+            if (!ss->nev[sd])
+                continue;
+            char day[11];
+            estudy_date_format(day, rep->panel->dates[ss->days[d]]);
+            for (int w = 0; w < r->nwin; w++) {
+                size_t k = sd * r->nwin + w;
+                json_array_append_new(
+                    sectors, json_pack("{s:s,s:s,s:i,s:i,s:i,s:o}", "sector", rep->sectors[s],
+                                       "event_date", day, "window_start", r->windows[w].start,
+                                       "window_end", r->windows[w].end, "n", ss->n[k],
+                                       "mv_change_bn", ss->n[k] ? jnum(ss->mv[k]) : json_null()));
+            }
+        }
     for (int i = 0; i < rep->neff; i++)
         json_array_append_new(
             eff, json_pack("{s:s,s:o,s:o,s:o,s:i}", "ticker",
@@ -307,24 +390,18 @@ static as_err write_json(FILE *out, const estudy_report *rep, const double *smv,
 
 as_err estudy_write(FILE *out, estudy_format fmt, const estudy_report *rep)
 {
-    int cells = rep->nsectors * rep->r->nwin;
-    double *smv = malloc((size_t)(cells ? cells : 1) * sizeof *smv);
-    int *sn = malloc((size_t)(cells ? cells : 1) * sizeof *sn);
-    as_err err = AS_OK;
-    if (!smv || !sn) {
-        err = as_fail(AS_ERR_NOMEM, "event study: no memory for the report");
-        goto cleanup;
-    }
-    estudy_sector_mv(smv, sn, rep);
+    sector_sums ss;
+    void *block = NULL;
+    as_err err = sector_sums_build(&ss, &block, rep);
+    if (err)
+        return err;
     switch (fmt) {
-    case ESTUDY_FORMAT_CSV: write_csv(out, rep, smv, sn); break;
-    case ESTUDY_FORMAT_TABLE: write_table(out, rep, smv, sn); break;
-    case ESTUDY_FORMAT_JSON: err = write_json(out, rep, smv, sn); break;
+    case ESTUDY_FORMAT_CSV: write_csv(out, rep, &ss); break;
+    case ESTUDY_FORMAT_TABLE: write_table(out, rep, &ss); break;
+    case ESTUDY_FORMAT_JSON: err = write_json(out, rep, &ss); break;
     }
     if (!err && ferror(out))
         err = as_fail(AS_ERR_IO, "cannot write the event-study result");
-cleanup:
-    free(smv);
-    free(sn);
+    free(block);
     return err;
 }

@@ -11,7 +11,10 @@
  *   # tests   group,test,window_start,window_end,estimate,statistic,p_value,n
  *             test in csect_t patell bmp kp_patell kp_bmp corrado_rank
  *             gen_sign wilcoxon; estimate is the group's CAAR
- *   # sectors sector,window_start,window_end,n,mv_change_bn  (when known)
+ *   # sectors sector,event_date,window_start,window_end,n,mv_change_bn
+ *             one line per sector, event date and window where the sector
+ *             has firm-events (when sectors are known); n = firms with a
+ *             market value, sums never cross event dates
  *   # efficiency ticker,beta,t,p_value,n                    (with --scores)
  * Sections are separated by one empty line.
  */
@@ -41,9 +44,5 @@ typedef struct estudy_report {
 
 /* Write rep to out.  AS_ERR_IO when out fails (full disk, closed pipe). */
 as_err estudy_write(FILE *out, estudy_format fmt, const estudy_report *rep);
-
-/* Sum of firm market-value changes per sector and window ($bn): writes
- * mv (nsectors, nwin) and n (nsectors, nwin) firms with a value. */
-void estudy_sector_mv(double *mv, int *n, const estudy_report *rep);
 
 #endif

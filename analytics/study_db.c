@@ -189,7 +189,7 @@ static int cmp_name_idx(const void *a, const void *b)
  * naming `what[i]` (the option it came from); NULL what[i] lets it pass.
  */
 static as_err panel_load(estudy_panel *p, double **adj, PGconn *db, const char *const *names,
-                         const char *const *what, int n, int32_t lo, int32_t hi, int log_returns)
+                         const char *const *what, int n, int32_t lo, int32_t hi, int flags)
 {
     memset(p, 0, sizeof *p);
     *adj = NULL;
@@ -262,7 +262,7 @@ static as_err panel_load(estudy_panel *p, double **adj, PGconn *db, const char *
      * for market values (as file mode does with adj_close and close). */
     double *close = p->price;
     p->price = *adj;
-    err = estudy_returns_from_prices(p, log_returns);
+    err = estudy_returns_from_prices(p, flags);
     p->price = close;
 cleanup:
     PQclear(r);
@@ -275,6 +275,14 @@ cleanup:
         *adj = NULL;
     }
     return err;
+}
+
+/* ESTUDY_RET_* for the configuration: log returns, and estudy's returns
+ * of adjacent sessions only with compat estudy. */
+static int ret_flags(const estudy_config *cfg)
+{
+    return (cfg->log_returns ? ESTUDY_RET_LOG : 0) |
+           (cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY ? ESTUDY_RET_NO_GAPS : 0);
 }
 
 /* Calendar days to fetch for `days` trading days (see the file comment). */
@@ -400,14 +408,18 @@ as_err study_run_db(study_db_run *out, PGconn *db, const study_db_opts *o)
     if ((err = series_names(&names, &what, &nnames, &f, o)))
         goto cleanup;
     if ((err = panel_load(&out->panel, &adj, db, names, what, nnames, day - margin_days(before),
-                          day + margin_days(hi), cfg.log_returns)))
+                          day + margin_days(hi), ret_flags(&cfg))))
         goto cleanup;
-    int t0 = -1;
-    for (int t = 0; t < out->panel.ndates && t0 < 0; t++)
-        if (out->panel.dates[t] >= day)
-            t0 = t;
-    if (t0 < 0) {
+    int t0, no_day0;
+    as_err day_err = estudy_day0(&t0, &no_day0, &out->panel, day, cfg.compat);
+    if (day_err == AS_ERR_RANGE) {
         err = as_fail(AS_ERR_RANGE, "--event %s: no prices on or after that date",
+                      o->event_date);
+        goto cleanup;
+    }
+    if (day_err) {
+        err = as_fail(AS_ERR_RANGE, "--event %s: not a trading day in the prices (--compat "
+                      "estudy takes a session, or a weekend before one, as Stata estudy does)",
                       o->event_date);
         goto cleanup;
     }
@@ -433,6 +445,7 @@ as_err study_run_db(study_db_run *out, PGconn *db, const study_db_opts *o)
         estudy_event *ev = &out->events[i];
         ev->firm = i;
         ev->t0 = t0;
+        ev->no_day0 = no_day0;
         ev->shares = shares[i];
         ev->sector = -1;
         sector_of[i] = f.sector[i];
@@ -589,7 +602,7 @@ as_err study_efficiency_db(estudy_panel *panel, estudy_effbeta **eff, int **eff_
         goto cleanup;
     int before = o->cfg.est_start < 0 ? -o->cfg.est_start : 0;
     if ((err = panel_load(panel, &adj, db, names, what, nnames, d0 - margin_days(before), d1,
-                          o->cfg.log_returns)))
+                          ret_flags(&o->cfg))))
         goto cleanup;
     int t_from = -1, t_to = -1;
     for (int t = 0; t < panel->ndates; t++) {

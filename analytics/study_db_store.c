@@ -306,8 +306,8 @@ static as_err copy_tests(PGconn *db, const char *sid, const study_db_run *run)
                 snprintf(ws, sizeof ws, "%d", r->windows[w].start);
                 snprintf(we, sizeof we, "%d", r->windows[w].end);
                 snprintf(n, sizeof n, "%d", G->nobs[w][t]);
-                const char *v[10] = {sid, G->name, estudy_test_name((estudy_test)t), ws, we,
-                                     study_db_num(nb[0], G->estimate[w]),
+                const char *v[10] = {sid, G->name, estudy_result_test_name(r, (estudy_test)t),
+                                     ws, we, study_db_num(nb[0], G->estimate[w]),
                                      study_db_num(nb[1], G->stat[w][t]),
                                      study_db_num(nb[2], G->p[w][t]), n,
                                      study_db_num(nb[3], G->rbar)};

@@ -12,15 +12,16 @@ OLS per firm-event, a dict for the date look-up, no deliberate slowness):
   car   OLS, CAR, its forecast-error SD (MacKinlay 1997 eq. 15), t and p.
   full  car + BHAR + the eight group tests aftershock reports, per group
         ("all" and one per event date), with the formulas and libraries of
-        tests/support/study_reference.py (numpy.corrcoef for the
-        Kolari-Pynnonen correlation, scipy rankdata, ttest_1samp, wilcoxon).
+        tests/support/study_reference.py (numpy.corrcoef per event date for
+        the Kolari-Pynnonen correlation, scipy rankdata, ttest_1samp,
+        wilcoxon).
 aftershock always runs its full scope (all eight tests, BHAR, ranks), so
 "aftershock vs peer car" understates the like-for-like ratio.
 
 The peers take hours on the full size, so they run on PEER_FE firm-events
 (10 firms per event date, spread over all dates) and are scaled per
 firm-event.  For the full peer that scaling is generous to the peer: its
-corrcoef over a group is quadratic in the group's size.  aftershock also
+corrcoef over a date's firms is quadratic in their number.  aftershock also
 runs on that same subset, and every CAR, t and group statistic is compared.
 
 Timing: aftershock end to end (process start, CSV parsing, output) and its
@@ -100,7 +101,7 @@ def peer_firm(ticker, t0, full):
     if full:
         span = slice(t0 + LO, t0 + HI + 1)
         ar_span = y[span] - a - b * rm[span]
-        f = {'resid': fit.resid, 'ar': ar_span, 'df': fit.df_resid,
+        f = {'resid': fit.resid, 'ar': ar_span, 'df': fit.df_resid, 't0': t0,
              'pos': np.mean(fit.resid > 0), 'car': {}, 'scar': {}}
     for w0, w1 in WINS:
         sl = slice(t0 + w0, t0 + w1 + 1)
@@ -122,8 +123,14 @@ def peer_groups(groups):
     rows = []
     for g, mem in groups.items():
         n = len(mem)
-        C = np.corrcoef(np.array([f['resid'] for f in mem]))
-        rbar = (C.sum() - n) / (n * (n - 1))   # Kolari & Pynnonen (2010)
+        # Kolari & Pynnonen (2010): mean of the n(n-1) residual correlations,
+        # pairs with different event dates at 0 (README, "The event study")
+        num = 0.0
+        for t0 in {f['t0'] for f in mem}:
+            blk = [f['resid'] for f in mem if f['t0'] == t0]
+            if len(blk) > 1:
+                num += np.corrcoef(np.array(blk)).sum() - len(blk)
+        rbar = num / (n * (n - 1))
         adj = np.sqrt((1 - rbar) / (1 + (n - 1) * rbar))
         U = np.array([stats.rankdata(np.concatenate([f['resid'], f['ar']])) /
                       (len(f['resid']) + len(f['ar']) + 1) - 0.5 for f in mem])

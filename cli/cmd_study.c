@@ -44,7 +44,7 @@ static void study_usage(FILE *out)
         "                       wide CSV date,TICK1,TICK2,...\n"
         "  --returns            the cells are returns (long: date,ticker,return)\n"
         "  --events FILE        ticker,event_date[,sector][,shares]; a non-trading\n"
-        "                       date moves to the next session\n"
+        "                       date moves to the next session (day 0)\n"
         "  --market TICKER      market proxy series (e.g. SPY)\n"
         "  --factors FILE       wide CSV date,F1,...: extra regressors (factor model);\n"
         "                       used as given (no risk-free subtraction, no rescaling)\n"
@@ -57,15 +57,19 @@ static void study_usage(FILE *out)
         "  --model M            market (default) | market-adjusted | mean-adjusted | factor\n"
         "  --log                log returns (default simple)\n"
         "  --min-obs N          fewest estimation days for a firm (default 100)\n"
-        "  --compat estudy      Stata estudy's conventions: log returns from prices,\n"
-        "                       residual variance /(M-1), its CAR variance formula,\n"
-        "                       t with M-k-1 df (see analytics/estudy_run.c)\n"
+        "  --compat estudy      Stata estudy 2.1.2's conventions: log returns of adjacent\n"
+        "                       sessions, its weekend rule, variance /(M-1), its CAR\n"
+        "                       variance, t with M-k-1 df, its group tests (norm and\n"
+        "                       grank in the csect_t and corrado_rank slots; README)\n"
         "  --format F           table (default) | csv | json\n"
         "\n"
         "CSV output has sections '# firms' (ticker,event_date,window_start,window_end,\n"
-        "car,car_sd,car_t,car_p,bhar,...) and '# tests' (group,test,window_start,\n"
-        "window_end,estimate,statistic,p_value,n); tests: csect_t patell bmp\n"
-        "kp_patell kp_bmp corrado_rank gen_sign wilcoxon.  Returns are decimals.\n"
+        "car,car_sd,car_t,car_p,bhar,mv_change_bn,n_est,n_est_missing,n_est_zero,\n"
+        "n_event_missing,status), '# tests' (group,test,window_start,window_end,\n"
+        "estimate,statistic,p_value,n; tests csect_t patell bmp kp_patell kp_bmp\n"
+        "corrado_rank gen_sign wilcoxon), with sectors '# sectors' (sector,event_date,\n"
+        "window_start,window_end,n,mv_change_bn), with --scores '# efficiency'\n"
+        "(ticker,beta,t,p_value,n).  Returns are decimals.\n"
         "\n"
         "exit codes: 0 ok, 1 bad data or failure, 2 usage, 3 database unreachable\n");
 }
@@ -331,7 +335,9 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
     estudy_result res = {0};
     int neff = 0;
 
-    if ((err = estudy_csv_load_panel(&panel, prices, is_returns, log_returns, factors, &nfac)))
+    int ret_flags = (log_returns ? ESTUDY_RET_LOG : 0) |
+                    (cfg.compat == ESTUDY_COMPAT_STATA_ESTUDY ? ESTUDY_RET_NO_GAPS : 0);
+    if ((err = estudy_csv_load_panel(&panel, prices, is_returns, ret_flags, factors, &nfac)))
         goto done;
     int market = -1;
     if (market_name && (market = estudy_panel_find(&panel, market_name)) < 0) {
@@ -352,9 +358,12 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
     for (int i = 0; i < nfac; i++)
         facidx[i] = panel.nseries - nfac + i;
     if ((err = estudy_csv_load_events(&events, &nevents, &sectors, &nsectors, &nmoved,
-                                      events_path, &panel)))
+                                      events_path, &panel, cfg.compat)))
         goto done;
-    if (nmoved)
+    if (nmoved && cfg.compat == ESTUDY_COMPAT_STATA_ESTUDY)
+        as_note("%d event date(s) fell on a weekend: the Monday is day +1 and there is no "
+                "day 0, as in Stata estudy", nmoved);
+    else if (nmoved)
         as_note("%d event date(s) were not trading days and moved to the next session",
                 nmoved);
     struct timespec ts0, ts1, cs0, cs1;

@@ -9,8 +9,9 @@
  * 2025-01-27 against statsmodels (tests/fixtures/study/deepseek_expected.csv,
  * see test_study_reference.c; the demo's adjusted closes are the same real
  * series), re-run idempotence, a bad --tickers writing nothing, the
- * read-back loader, and the efficiency beta against statsmodels
- * (efficiency_expected.csv, see test_study_effbeta.c).
+ * read-back loader, the efficiency beta against statsmodels
+ * (efficiency_expected.csv, see test_study_effbeta.c), and --compat estudy's
+ * event-date rule and test names.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -406,6 +407,63 @@ static void test_efficiency_db(void **state)
     assert_int_equal(checked, 8);
 }
 
+/*
+ * --compat estudy in database mode: the event-date rule of Stata estudy
+ * (estudy.ado 2.1.2; see test_study_compat.c for the formulas, checked in
+ * file mode).  Saturday 2025-01-25 becomes Monday 01-27 as day +1, so
+ * every firm's [0,0] window is empty and its [-1,1] covers Friday and
+ * Monday; Monday 2025-01-20 (Martin Luther King Day) is refused.  The
+ * stored group tests carry estudy's names in the two slots it changes.
+ */
+static void test_compat_db(void **state)
+{
+    fixture *f = *state;
+    NEED_DB(f);
+    study_db_opts o = {.event_date = "2025-01-25", .all = 1, .market = "SPY"};
+    estudy_config_default(&o.cfg);
+    o.cfg.compat = ESTUDY_COMPAT_STATA_ESTUDY;
+    o.cfg.log_returns = 1;
+    study_db_run run;
+    if (study_run_db(&run, f->db, &o) != AS_OK)
+        fail_msg("study_run_db: %s", as_last_error());
+    char d[11], sql[512];
+    estudy_date_format(d, run.panel.dates[run.events[0].t0]);
+    assert_string_equal(d, "2025-01-27");
+    int w00 = -1, w11 = -1;
+    for (int w = 0; w < run.res.nwin; w++) {
+        if (run.res.windows[w].start == 0 && run.res.windows[w].end == 0)
+            w00 = w;
+        if (run.res.windows[w].start == -1 && run.res.windows[w].end == 1)
+            w11 = w;
+    }
+    assert_true(w00 >= 0 && w11 >= 0);
+    for (int e = 0; e < run.nevents; e++) {
+        assert_int_equal(run.events[e].no_day0, 1);
+        if (run.res.firm[e].status != ESTUDY_OK)
+            continue;
+        size_t k = (size_t)e * run.res.nwin;
+        /* [0,0] empty; [-1,1] = AR(Friday) + AR(Monday), the path's days
+         * -1 and 0 */
+        assert_true(isnan(run.res.car[k + w00]));
+        double *ar = run.res.ar + (size_t)e * run.res.span - run.res.span_start;
+        if (fabs(run.res.car[k + w11] - (ar[-1] + ar[0])) > 1e-15)
+            fail_msg("[-1,1]: %.17g, ARs %.17g + %.17g", run.res.car[k + w11], ar[-1], ar[0]);
+    }
+    snprintf(sql, sizeof sql, "SELECT count(*) FILTER (WHERE test IN ('norm', 'grank')) || ',' || "
+             "count(*) FILTER (WHERE test IN ('csect_t', 'corrado_rank')) FROM study_tests "
+             "WHERE study_id = %lld", run.study_id);
+    char want[32];
+    snprintf(want, sizeof want, "%d,0", 2 * run.res.ngroups * run.res.nwin);
+    assert_string_equal(q1(f->db, sql), want);
+    study_db_run_free(&run);
+
+    o.event_date = "2025-01-20";
+    assert_int_equal(study_run_db(&run, f->db, &o), AS_ERR_RANGE);
+    assert_string_equal(as_last_error(), "--event 2025-01-20: not a trading day in the prices "
+                        "(--compat estudy takes a session, or a weekend before one, as Stata "
+                        "estudy does)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -415,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_cli_and_bad_tickers),
         cmocka_unit_test(test_loader),
         cmocka_unit_test(test_efficiency_db),
+        cmocka_unit_test(test_compat_db),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -36,7 +36,8 @@ static void test_nvda_demo(void **state)
     assert_int_equal(estudy_csv_load_panel(&panel, FIX "deepseek_prices.csv", 0, 0, NULL, &nfac),
                      AS_OK);
     assert_int_equal(estudy_csv_load_events(&ev, &nev, &sectors, &nsec, &moved,
-                                            FIX "deepseek_events.csv", &panel),
+                                            FIX "deepseek_events.csv", &panel,
+                                            ESTUDY_COMPAT_NATIVE),
                      AS_OK);
     estudy_config cfg;
     estudy_config_default(&cfg);

@@ -59,7 +59,7 @@ static int setup(void **state)
     int nfac, moved;
     if (estudy_csv_load_panel(&f->panel, FIX "deepseek_prices.csv", 0, 0, NULL, &nfac) ||
         estudy_csv_load_events(&f->events, &f->nevents, &f->sectors, &f->nsectors, &moved,
-                               FIX "deepseek_events.csv", &f->panel)) {
+                               FIX "deepseek_events.csv", &f->panel, ESTUDY_COMPAT_NATIVE)) {
         fprintf(stderr, "fixture: %s\n", as_last_error());
         free(f);
         return -1;

@@ -4,7 +4,8 @@ and scipy, used to produce the expected values tests/test_study_*.c compare
 the C engine with.  It shares no code with analytics/estudy_*.c: OLS is
 statsmodels', (X'X)^-1 is statsmodels' normalized_cov_params, ranks are
 scipy.stats.rankdata, the residual cross-correlation is numpy.corrcoef over
-the full residual matrix (the C code uses a sum-of-unit-vectors identity),
+each event date's residual matrix (the C code uses a sum-of-unit-vectors
+identity; pairs with different dates count as 0),
 the t and normal tails are scipy's.
 
 usage: /usr/bin/python3 tests/support/study_reference.py PRICES EVENTS OUT
@@ -80,9 +81,16 @@ def main(prices, events, out):
     for g, mem in groups.items():
         n = len(mem)
         if n > 1:
-            R = np.array([f['resid'] for f in mem])
-            C = np.corrcoef(R)
-            rbar = (C.sum() - n) / (n * (n - 1))   # Kolari & Pynnonen (2010)
+            # Kolari & Pynnonen (2010): the mean of the n(n-1) off-diagonal
+            # residual correlations, pairs of firm-events with different day 0
+            # counted as 0 (their residuals are different calendar days)
+            num = 0.0
+            for d in sorted({f['key'].split('@')[1] for f in mem}):
+                blk = [f['resid'] for f in mem if f['key'].endswith(d)]
+                if len(blk) > 1:
+                    C = np.corrcoef(np.array(blk))
+                    num += C.sum() - len(blk)
+            rbar = num / (n * (n - 1))
         else:
             rbar = np.nan
         rows.append(('group', g, 0, 0, 'rbar', rbar))
