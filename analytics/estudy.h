@@ -205,6 +205,8 @@ void estudy_result_free(estudy_result *r);
  * test) in place of csect_t and "grank" (Kolari & Pynnonen 2011) in place
  * of corrado_rank. */
 const char *estudy_result_test_name(const estudy_result *r, estudy_test t);
+/* The same for a study run with compat c (a stored study's results). */
+const char *estudy_test_name_compat(estudy_test t, estudy_compat c);
 
 /*
  * Run the study.  market is the series index of the market proxy (ignored by

@@ -240,13 +240,18 @@ const char *estudy_test_name(estudy_test t)
     return "?";
 }
 
-const char *estudy_result_test_name(const estudy_result *r, estudy_test t)
+const char *estudy_test_name_compat(estudy_test t, estudy_compat c)
 {
-    if (r->compat == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CSECT_T)
+    if (c == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CSECT_T)
         return "norm";
-    if (r->compat == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CORRADO_RANK)
+    if (c == ESTUDY_COMPAT_STATA_ESTUDY && t == ESTUDY_TEST_CORRADO_RANK)
         return "grank";
     return estudy_test_name(t);
+}
+
+const char *estudy_result_test_name(const estudy_result *r, estudy_test t)
+{
+    return estudy_test_name_compat(t, r->compat);
 }
 
 const char *estudy_status_name(estudy_status s)

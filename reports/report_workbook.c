@@ -404,6 +404,18 @@ static void report_add_groups(struct wb *w)
         "BMP (Boehmer, Musumeci & Poulsen 1991)", "Adjusted Patell (Kolari & Pynnonen 2010)",
         "Adjusted BMP (Kolari & Pynnonen 2010)", "Rank (Corrado 1989)",
         "Generalized sign (Cowan 1992)", "Wilcoxon signed rank (1945)"};
+    /* a study stored with --compat estudy has Stata estudy's tests in these
+     * slots, under its names (analytics/estudy_compat.c) */
+    static const char *const estudy_label[ESTUDY_NTESTS] = {
+        "Norm test (estudy)", "Patell Z (estudy)", "BMP (estudy, normal p)",
+        "ADJPatell (estudy)", "KP (estudy, normal p)",
+        "Generalized rank GRANK (Kolari & Pynnonen 2011)", "Generalized sign (estudy)",
+        "Wilcoxon (estudy)"};
+    int compat = 0;
+    for (int j = 0; j < d->st.ntests && !compat; j++)
+        compat = strcmp(d->st.tests[j].test,
+                        estudy_test_name_compat(ESTUDY_TEST_CSECT_T, ESTUDY_COMPAT_STATA_ESTUDY)) == 0;
+    const estudy_compat cc = compat ? ESTUDY_COMPAT_STATA_ESTUDY : ESTUDY_COMPAT_NATIVE;
     static const double widths[] = {28, 10, 42, 10, 10, 10, 6, 6, 14};
     for (int c = 0; c < 9; c++) {
         text(w, ws, 0, c, head[c], w->hdr);
@@ -425,13 +437,13 @@ static void report_add_groups(struct wb *w)
                 const study_db_test *x = NULL;
                 for (int j = 0; j < d->st.ntests && !x; j++)
                     if (d->st.tests[j].window == k && strcmp(d->st.tests[j].grp, grp) == 0 &&
-                        strcmp(d->st.tests[j].test, estudy_test_name((estudy_test)t)) == 0)
+                        strcmp(d->st.tests[j].test, estudy_test_name_compat((estudy_test)t, cc)) == 0)
                         x = &d->st.tests[j];
                 if (!x)
                     continue;
                 text(w, ws, r, 0, name, NULL);
                 text(w, ws, r, 1, win, NULL);
-                text(w, ws, r, 2, test_label[t], NULL);
+                text(w, ws, r, 2, (compat ? estudy_label : test_label)[t], NULL);
                 num(w, ws, r, 3, x->estimate, w->pct);
                 num(w, ws, r, 4, x->statistic, w->num2);
                 num(w, ws, r, 5, x->p, w->num3);

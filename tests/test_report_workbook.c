@@ -471,6 +471,70 @@ static void test_summary_every_sector(void **state)
     assert_true(xlsx_find_row(doc, "Summary", 0, "Flags") > head + nsec);
 }
 
+/* A study stored with --compat estudy: the Groups sheet shows Stata
+ * estudy's tests (its Norm test and GRANK in the csect_t and corrado_rank
+ * slots) under their own labels, with the stored values. */
+static void test_groups_compat_estudy(void **state)
+{
+    (void)state;
+    NEED_BOOK();
+    study_db_opts so = {.event_date = "2025-01-27", .all = 1, .market = "SPY"};
+    estudy_config_default(&so.cfg);
+    so.cfg.compat = ESTUDY_COMPAT_STATA_ESTUDY;
+    study_db_run sr;
+    if (study_run_db(&sr, db, &so) != AS_OK)
+        fail_msg("study_run_db: %s", as_last_error());
+    study_db_run_free(&sr);
+    char *norm = sql_value("SELECT statistic FROM v_study_tests WHERE event_date = '2025-01-27' "
+                           "AND latest AND grp = 'all' AND test = 'norm' AND window_start = -1 "
+                           "AND window_end = 1");
+    char *grank = sql_value("SELECT statistic FROM v_study_tests WHERE event_date = '2025-01-27' "
+                            "AND latest AND grp = 'all' AND test = 'grank' AND window_start = -1 "
+                            "AND window_end = 1");
+    assert_non_null(norm);
+    assert_non_null(grank);
+    struct report_opts o = {.date = "2025-01-27", .command_line = "test", .version = "test"};
+    struct report_data d;
+    assert_int_equal(report_data_load(&d, db, &o), AS_OK);
+    char path[1300];
+    snprintf(path, sizeof path, "%s/compat.xlsx", tmpdir);
+    as_err e = report_workbook_write(path, &d);
+    report_data_free(&d);
+    if (e)
+        fail_msg("report_workbook_write: %s", as_last_error());
+    json_t *book_c = xlsx_read(path, -1);
+    assert_non_null(book_c);
+    int found = 0;
+    for (int r = 1;; r++) {
+        json_t *g = json_object_get(xlsx_cell(book_c, "Groups", r, 0), "v");
+        if (!json_is_string(g))
+            break;
+        const char *win = json_string_value(json_object_get(xlsx_cell(book_c, "Groups", r, 1), "v"));
+        const char *lab = json_string_value(json_object_get(xlsx_cell(book_c, "Groups", r, 2), "v"));
+        double st = json_number_value(json_object_get(xlsx_cell(book_c, "Groups", r, 4), "v"));
+        assert_true(strstr(lab, "Cross-sectional t") == NULL && strstr(lab, "Corrado") == NULL);
+        if (strcmp(json_string_value(g), "All stocks") != 0 || strcmp(win, "[-1,1]") != 0)
+            continue;
+        /* the stored double, through the workbook's number cell: exact */
+        if (strcmp(lab, "Norm test (estudy)") == 0) {
+            assert_float_equal(st, strtod(norm, NULL), 1e-12 * fabs(st));
+            found++;
+        } else if (strcmp(lab, "Generalized rank GRANK (Kolari & Pynnonen 2011)") == 0) {
+            assert_float_equal(st, strtod(grank, NULL), 1e-12 * fabs(st));
+            found++;
+        }
+    }
+    assert_int_equal(found, 2);
+    json_decref(book_c);
+    free(norm);
+    free(grank);
+    /* the other tests read the native study: drop this one, and the native
+     * one is the latest again */
+    assert_int_equal(db_exec(db, "DELETE FROM studies WHERE id IN (SELECT id FROM v_latest_studies "
+                                 "WHERE event_date = '2025-01-27')"),
+                     AS_OK);
+}
+
 static void test_title_is_top_story(void **state)
 {
     (void)state;
@@ -619,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_same_numbers_as_sql_and_summaries),
         cmocka_unit_test(test_summary_every_sector),
         cmocka_unit_test(test_title_is_top_story),
+        cmocka_unit_test(test_groups_compat_estudy),
         cmocka_unit_test(test_failed_write_keeps_old_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
