@@ -220,6 +220,51 @@ static void test_clean_run_twice_changes_nothing(void **state)
     assert_string_equal(second, clean_md5);
 }
 
+/* A re-run where a fraction of the stored rows differ and some are
+ * missing, as after a provider re-adjusts part of a history: of NVDA's 252
+ * bars (numbered 1..252 by date), the 25 with number % 10 == 0 get a wrong
+ * adj_close and the 25 with number % 10 == 5 are deleted, so the run must
+ * insert 25, update 25 and leave 252 - 50 = 202 alone, touch ingested_at
+ * of those 50 only, and end equal to the clean run. */
+static void test_changed_fraction(void **state)
+{
+    (void)state;
+    NEED_DB();
+    struct ingest_report rep;
+    tables_empty();
+    assert_int_equal(run_yahoo("ok", 0, &rep), AS_OK);
+    ingest_report_free(&rep);
+    assert_int_equal(db_exec(db,
+                             "UPDATE prices SET ingested_at = '2000-01-01 00:00+00';"
+                             "WITH n AS (SELECT date, row_number() OVER (ORDER BY date) AS k "
+                             "FROM prices WHERE ticker = 'NVDA') "
+                             "UPDATE prices p SET adj_close = p.adj_close * 2 FROM n "
+                             "WHERE p.ticker = 'NVDA' AND p.date = n.date AND n.k % 10 = 0;"
+                             "WITH n AS (SELECT date, row_number() OVER (ORDER BY date) AS k "
+                             "FROM prices WHERE ticker = 'NVDA') "
+                             "DELETE FROM prices p USING n "
+                             "WHERE p.ticker = 'NVDA' AND p.date = n.date AND n.k % 10 = 5"),
+                     AS_OK);
+    assert_int_equal(run_yahoo("ok", 0, &rep), AS_OK);
+    assert_int_equal(rep.targets[0].inserted, 25);
+    assert_int_equal(rep.targets[0].updated, 25);
+    assert_int_equal(rep.targets[0].unchanged, 202);
+    assert_int_equal(rep.targets[1].inserted, 0);
+    assert_int_equal(rep.targets[1].updated, 0);
+    assert_int_equal(rep.targets[1].unchanged, 1);
+    ingest_report_free(&rep);
+    char now[64];
+    snapshot(now);
+    assert_string_equal(now, clean_md5);
+    char *v = query_text("SELECT count(*) FILTER (WHERE ingested_at > '2000-01-01 00:00+00') "
+                         "|| ' ' || count(*) FROM prices WHERE ticker = 'NVDA'");
+    assert_string_equal(v, "50 252");
+    free(v);
+    v = query_text("SELECT rows FROM ingest_runs WHERE target = 'NVDA' ORDER BY id DESC LIMIT 1");
+    assert_string_equal(v, "50");
+    free(v);
+}
+
 static void test_faults_that_heal(void **state)
 {
     (void)state;
@@ -424,6 +469,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_clean_run_twice_changes_nothing),
+        cmocka_unit_test(test_changed_fraction),
         cmocka_unit_test(test_faults_that_heal),
         cmocka_unit_test(test_gzip_and_host_spacing),
         cmocka_unit_test(test_faults_that_fail_one_source),

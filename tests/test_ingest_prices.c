@@ -335,6 +335,50 @@ static void test_finish_filters_and_dedupes(void **state)
     price_set_free(&s);
 }
 
+/* decimal_parse against glibc's strtod (correctly rounded, shares no code
+ * with it), bit for bit: random decimals of 1..15 digits with 0..15 of them
+ * after the point, signs, and the edge forms (leading zeros are not
+ * significant; 22 places after the point is the most 10^k stays exact). */
+static void test_decimal_parse_matches_strtod(void **state)
+{
+    (void)state;
+    static const char *const edge[] = {"0", "-0", "+7", "5.", ".5", "-.5", "0.0001",
+                                       "000123.4500", "999999999999999", "0.999999999999999",
+                                       "0.0000000000000000000001", "-00.000123456789012345",
+                                       "118.42", "5969.04"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double v;
+        assert_int_equal(decimal_parse(edge[i], strlen(edge[i]), &v), 1);
+        double w = strtod(edge[i], NULL);
+        assert_memory_equal(&v, &w, sizeof v);
+    }
+    static const char *const not_plain[] = {"", "-", "+", ".", "1e5", "1.2.3", "12a", " 1",
+                                            "1234567890123456", "0.00000000000000000000001",
+                                            "nan", "inf", "0x10"};
+    for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++) {
+        double v;
+        assert_int_equal(decimal_parse(not_plain[i], strlen(not_plain[i]), &v), 0);
+    }
+    unsigned seed = 20250127;
+    for (int i = 0; i < 200000; i++) {
+        char buf[40];
+        int digits = 1 + rand_r(&seed) % 15, point = rand_r(&seed) % (digits + 1), k = 0;
+        if (rand_r(&seed) % 4 == 0)
+            buf[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == digits - point && point > 0)
+                buf[k++] = '.';
+            buf[k++] = (char)('0' + rand_r(&seed) % 10);
+        }
+        buf[k] = '\0';
+        double v;
+        assert_int_equal(decimal_parse(buf, (size_t)k, &v), 1);
+        double w = strtod(buf, NULL);
+        if (memcmp(&v, &w, sizeof v) != 0)
+            fail_msg("'%s': %.17g, strtod %.17g", buf, v, w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +387,7 @@ int main(void)
         cmocka_unit_test(test_yahoo_truncated_and_html),
         cmocka_unit_test(test_stooq_english_drops_snapshots),
         cmocka_unit_test(test_stooq_polish_headers),
+        cmocka_unit_test(test_decimal_parse_matches_strtod),
         cmocka_unit_test(test_plain_yahoo_csv_any_column_order),
         cmocka_unit_test(test_long_panel),
         cmocka_unit_test(test_yfinance_download_multiheader),
