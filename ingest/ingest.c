@@ -52,7 +52,7 @@ const char *price_source_default_url(enum price_source s)
         return "https://query2.finance.yahoo.com/v8/finance/chart/{ticker}?period1={from_unix}"
                "&period2={to_unix}&interval=1d&events=div%7Csplit";
     case PRICE_SRC_STOOQ:
-        return "https://stooq.com/q/d/l/?s={ticker}.us&i=d";
+        return "https://stooq.com/q/d/l/?s={symbol}&i=d";
     case PRICE_SRC_ALPHAVANTAGE:
         return "https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&symbol={ticker}"
                "&outputsize=full&apikey={apikey}";
@@ -63,6 +63,27 @@ const char *price_source_default_url(enum price_source s)
         return NULL;
     }
     return NULL;
+}
+
+void price_source_symbol(enum price_source s, const char *given, char *ticker, size_t tsize,
+                         char *symbol, size_t ssize)
+{
+    snprintf(ticker, tsize, "%s", given);
+    snprintf(symbol, ssize, "%s", given);
+    if (s != PRICE_SRC_STOOQ)
+        return;
+    static const char *const markets[] = {".us", ".uk", ".de", ".jp", ".hk", ".hu"};
+    size_t n = strlen(given);
+    int market = -1;
+    for (int i = 0; i < (int)(sizeof markets / sizeof markets[0]) && market < 0; i++)
+        if (n > 3 && strcasecmp(given + n - 3, markets[i]) == 0)
+            market = i;
+    for (char *c = symbol; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (market == 0 && n - 3 < tsize)
+        ticker[n - 3] = '\0';
+    else if (market < 0 && given[0] != '^' && n < ssize)
+        snprintf(symbol + n, ssize - n, ".us");
 }
 
 static const char *price_key_env(enum price_source s)
@@ -190,15 +211,20 @@ static as_err price_parse(enum price_source s, struct price_set *out, const char
     return as_fail(AS_ERR_USAGE, "unknown price source");
 }
 
+struct ticker_names {
+    char name[TICKER_MAX];       /* as stored: NVDA */
+    char symbol[TICKER_MAX + 4]; /* as the provider calls it: nvda.us */
+};
+
 /* Keep only rows of the requested tickers (one document, many tickers). */
-static void price_set_keep(struct price_set *s, const char *const *tickers, size_t n)
+static void price_set_keep(struct price_set *s, const struct ticker_names *tickers, size_t n)
 {
     if (n == 0)
         return;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         for (size_t j = 0; j < n; j++) {
-            if (strcasecmp(s->rows[i].ticker, tickers[j]) == 0) {
+            if (strcasecmp(s->rows[i].ticker, tickers[j].name) == 0) {
                 s->rows[k++] = s->rows[i];
                 break;
             }
@@ -218,7 +244,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
 {
     const char *src_name = price_source_name(o->source);
     const char *tmpl = o->url_template ? o->url_template : price_source_default_url(o->source);
-    int per_ticker = tmpl && strstr(tmpl, "{ticker}") != NULL;
+    int per_ticker = tmpl && (strstr(tmpl, "{ticker}") || strstr(tmpl, "{symbol}"));
     size_t njobs = per_ticker ? o->ntickers : 1;
     as_err e = report_init(rep, "prices", src_name, njobs);
     if (e)
@@ -261,18 +287,24 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     struct http_job *jobs = calloc(njobs, sizeof *jobs);
     char **labels = calloc(njobs, sizeof *labels);
     char **urls = calloc(njobs, sizeof *urls);
+    /* (ntickers): each ticker's stored name and its provider symbol */
+    struct ticker_names *tk = calloc(o->ntickers ? o->ntickers : 1, sizeof *tk);
     long long rows = 0;
-    if (!jobs || !labels || !urls) {
+    if (!jobs || !labels || !urls || !tk) {
         e = as_fail(AS_ERR_NOMEM, "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < o->ntickers; i++)
+        price_source_symbol(o->source, o->tickers[i], tk[i].name, sizeof tk[i].name,
+                            tk[i].symbol, sizeof tk[i].symbol);
     for (size_t i = 0; i < njobs; i++) {
-        struct url_vars v = {.ticker = per_ticker ? o->tickers[i] : NULL, .from = from, .to = to,
+        struct url_vars v = {.ticker = per_ticker ? tk[i].name : NULL,
+                             .symbol = per_ticker ? tk[i].symbol : NULL, .from = from, .to = to,
                              .from_unix = from_unix, .to_unix = to_unix, .apikey = key};
         if ((e = url_expand(&urls[i], tmpl, &v)))
             goto done;
         char *masked = url_mask(urls[i], key);
-        rep->targets[i].target = per_ticker ? strdup(o->tickers[i]) : masked;
+        rep->targets[i].target = per_ticker ? strdup(tk[i].name) : masked;
         size_t ln = strlen(src_name) + strlen(masked ? masked : "") + TICKER_MAX + 4;
         labels[i] = malloc(ln);
         if (!rep->targets[i].target || !labels[i]) {
@@ -281,7 +313,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
             e = as_fail(AS_ERR_NOMEM, "out of memory");
             goto done;
         }
-        snprintf(labels[i], ln, "%s %s", src_name, per_ticker ? o->tickers[i] : masked);
+        snprintf(labels[i], ln, "%s %s", src_name, per_ticker ? tk[i].name : masked);
         if (per_ticker)
             free(masked);
         jobs[i].url = urls[i];
@@ -301,12 +333,12 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
         if (pe) {
             t->error = strdup(jobs[i].error);
         } else {
-            const char *deflt = per_ticker ? o->tickers[i] : (o->ntickers == 1 ? o->tickers[0] : NULL);
+            const char *deflt = per_ticker ? tk[i].name : (o->ntickers == 1 ? tk[0].name : NULL);
             as_clear_error();
             pe = price_parse(o->source, &s, jobs[i].body, jobs[i].len, labels[i], deflt);
             if (!pe) {
                 if (!per_ticker)
-                    price_set_keep(&s, o->tickers, o->ntickers);
+                    price_set_keep(&s, tk, o->ntickers);
                 pe = price_set_finish(&s, o->from, o->to);
             }
             if (pe)
@@ -334,6 +366,7 @@ done:
     free(jobs);
     free(labels);
     free(urls);
+    free(tk);
     if (!e && rep->nfailed)
         e = as_fail(AS_ERR_SOURCE, "%zu of %zu %s targets failed", rep->nfailed, rep->ntargets,
                     src_name);

@@ -48,10 +48,25 @@ int news_source_from_name(const char *name);
 const char *price_source_name(enum price_source s);
 const char *news_source_name(enum news_source s);
 
-/* The real endpoint of each provider, with {ticker} {from} {to} {apikey}
- * placeholders ({from}/{to} as YYYY-MM-DD; Yahoo's as unix seconds are
- * {from_unix} {to_unix}).  CSV has none: it needs --base-url. */
+/* The real endpoint of each provider, with {ticker} {symbol} {from} {to}
+ * {apikey} placeholders ({from}/{to} as YYYY-MM-DD; Yahoo's as unix seconds
+ * are {from_unix} {to_unix}).  CSV has none: it needs --base-url. */
 const char *price_source_default_url(enum price_source s);
+
+/*
+ * A ticker as the user typed it, split into the name prices stores it
+ * under (`ticker`, the {ticker} of a URL template) and the provider's own
+ * symbol for it (`symbol`, the {symbol}).  Stooq names US listings with a
+ * market suffix, `nvda.us`, and indices with a caret, `^spx`: NVDA and
+ * NVDA.US both become ticker NVDA, symbol nvda.us (US listings are stored
+ * plain, as every other source stores them); a ticker that carries another
+ * of Stooq's market suffixes (.UK .DE .JP .HK .HU) or is an index keeps it
+ * (SAP.DE: ticker SAP.DE, symbol sap.de; ^SPX: ^SPX, ^spx).  For every
+ * other source both are the ticker as typed.  ticker holds tsize bytes,
+ * symbol ssize; a value that does not fit is cut.
+ */
+void price_source_symbol(enum price_source s, const char *given, char *ticker, size_t tsize,
+                         char *symbol, size_t ssize);
 
 struct ingest_prices_opts {
     enum price_source source;

@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/db.h"
 #include "ingest/http.h"
@@ -265,6 +267,52 @@ static void test_changed_fraction(void **state)
     free(v);
 }
 
+/* Stooq through the default URL's {symbol}: NVDA.US and NVDA both fetch
+ * Stooq's nvda.us (here a file of that name holding the recorded answer)
+ * and both store NVDA, so the second run changes nothing.  January 2025 of
+ * the fixture has 20 bars (grep -c ^2025-01); 2025-01-27 closed at 118.42. */
+static void test_stooq_symbol_stored_plain(void **state)
+{
+    (void)state;
+    NEED_DB();
+    const char *t = getenv("AS_TEST_TMP");
+    char dir[1024], path[1100], tmpl[1200];
+    snprintf(dir, sizeof dir, "%s/stooq-%d", t && t[0] ? t : "/tmp", (int)getpid());
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/nvda.us.csv", dir);
+    size_t len;
+    char *body = ingest_fixture_read("stooq_nvda_us_d.csv", &len);
+    assert_non_null(body);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(body, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(body);
+    snprintf(tmpl, sizeof tmpl, "file://%s/{symbol}.csv", dir);
+    tables_empty();
+    static const char *given[] = {"NVDA.US", "NVDA"};
+    for (int run = 0; run < 2; run++) {
+        struct ingest_prices_opts o = {.source = PRICE_SRC_STOOQ, .tickers = given + run,
+                                       .ntickers = 1, .from = "2025-01-01", .to = "2025-01-31",
+                                       .url_template = tmpl, .http = fast_http()};
+        struct ingest_report rep;
+        as_err e = ingest_prices(db, &o, &rep);
+        if (e)
+            fprintf(stderr, "stooq %s: %s\n", given[run], as_last_error());
+        assert_int_equal(e, AS_OK);
+        assert_string_equal(rep.targets[0].target, "NVDA");
+        assert_int_equal(rep.targets[0].inserted, run ? 0 : 20);
+        assert_int_equal(rep.targets[0].unchanged, run ? 20 : 0);
+        ingest_report_free(&rep);
+    }
+    char *v = query_text("SELECT string_agg(DISTINCT ticker, ',') || ' ' || count(*) || ' ' || "
+                         "max(close) FILTER (WHERE date = '2025-01-27') FROM prices");
+    assert_string_equal(v, "NVDA 20 118.42");
+    free(v);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_faults_that_heal(void **state)
 {
     (void)state;
@@ -470,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_clean_run_twice_changes_nothing),
         cmocka_unit_test(test_changed_fraction),
+        cmocka_unit_test(test_stooq_symbol_stored_plain),
         cmocka_unit_test(test_faults_that_heal),
         cmocka_unit_test(test_gzip_and_host_spacing),
         cmocka_unit_test(test_faults_that_fail_one_source),

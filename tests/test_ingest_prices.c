@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/ingest.h"
 #include "ingest/parse.h"
+#include "ingest/url.h"
 #include "tests/support/ingest_fixture.h"
 
 #define PRICE_TOL 5e-7
@@ -335,6 +337,43 @@ static void test_finish_filters_and_dedupes(void **state)
     price_set_free(&s);
 }
 
+/* Stooq's URL for a ticker and the name it is stored under.  Stooq's own
+ * download links are s=nvda.us for Nvidia (its file is nvda_us_d.csv, the
+ * fixture above) and s=^spx for the S&P 500 (spx_d.csv); US listings are
+ * stored plain, as Yahoo's answers store them (NVDA). */
+static void test_stooq_symbols(void **state)
+{
+    (void)state;
+    static const struct {
+        enum price_source src;
+        const char *given, *ticker, *symbol, *url;
+    } cases[] = {
+        {PRICE_SRC_STOOQ, "NVDA", "NVDA", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "NVDA.US", "NVDA", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "nvda.us", "nvda", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "SAP.DE", "SAP.DE", "sap.de", "https://stooq.com/q/d/l/?s=sap.de&i=d"},
+        {PRICE_SRC_STOOQ, "^SPX", "^SPX", "^spx", "https://stooq.com/q/d/l/?s=^spx&i=d"},
+        {PRICE_SRC_STOOQ, "BRK-B", "BRK-B", "brk-b.us", "https://stooq.com/q/d/l/?s=brk-b.us&i=d"},
+        /* not a market suffix: US gets one */
+        {PRICE_SRC_STOOQ, "A.USD", "A.USD", "a.usd.us", "https://stooq.com/q/d/l/?s=a.usd.us&i=d"},
+        {PRICE_SRC_YAHOO, "NVDA.US", "NVDA.US", "NVDA.US", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char ticker[TICKER_MAX], symbol[TICKER_MAX + 4];
+        price_source_symbol(cases[i].src, cases[i].given, ticker, sizeof ticker, symbol,
+                            sizeof symbol);
+        assert_string_equal(ticker, cases[i].ticker);
+        assert_string_equal(symbol, cases[i].symbol);
+        if (!cases[i].url)
+            continue;
+        char *url;
+        struct url_vars v = {.ticker = ticker, .symbol = symbol};
+        assert_int_equal(url_expand(&url, price_source_default_url(cases[i].src), &v), AS_OK);
+        assert_string_equal(url, cases[i].url);
+        free(url);
+    }
+}
+
 /* decimal_parse against glibc's strtod (correctly rounded, shares no code
  * with it), bit for bit: random decimals of 1..15 digits with 0..15 of them
  * after the point, signs, and the edge forms (leading zeros are not
@@ -387,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_yahoo_truncated_and_html),
         cmocka_unit_test(test_stooq_english_drops_snapshots),
         cmocka_unit_test(test_stooq_polish_headers),
+        cmocka_unit_test(test_stooq_symbols),
         cmocka_unit_test(test_decimal_parse_matches_strtod),
         cmocka_unit_test(test_plain_yahoo_csv_any_column_order),
         cmocka_unit_test(test_long_panel),
