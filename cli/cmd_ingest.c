@@ -67,14 +67,18 @@ struct progress_state {
     struct timespec start;
 };
 
-static void progress_line(void *arg, size_t done, size_t total, long long rows)
+/* "ingest prices: fetching 3/21, 13181 rows, 5400 rows/s, 1.2 MB" while the
+ * answers download, then "loading ..." (as_progress draws it only on a
+ * terminal). */
+static void progress_line(void *arg, const struct ingest_progress *pr)
 {
     struct progress_state *p = arg;
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     double secs = (double)(now.tv_sec - p->start.tv_sec) + (now.tv_nsec - p->start.tv_nsec) / 1e9;
-    as_progress("ingest %s %zu/%zu, %lld rows, %.0f rows/s", p->what, done, total, rows,
-                secs > 0 ? (double)rows / secs : 0.0);
+    as_progress("ingest %s: %s %zu/%zu, %lld rows, %.0f rows/s, %.1f MB", p->what, pr->phase,
+                pr->done, pr->total, pr->rows, secs > 0 ? (double)pr->rows / secs : 0.0,
+                (double)pr->bytes / 1e6);
 }
 
 static int report_print(const struct ingest_report *rep)

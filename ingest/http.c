@@ -7,7 +7,11 @@
  * and fewer than max_parallel transfers run; finished transfers are judged
  * (success, retry later, or give up) as curl reports them.  No threads: the
  * multi handle multiplexes the sockets, curl_multi_poll sleeps until a
- * socket is ready or the next timed start is due.
+ * socket is ready, the next timed start or the next progress tick is due.
+ * The caller hears from inside this loop (opts.notify): each job as it
+ * finishes, so it can parse one answer while the others still download,
+ * and a tick while transfers run, so a progress line moves during a long
+ * download instead of after it.
  *
  * Retries: on HTTP 408, 425, 429, 500, 502, 503, 504 and on transport
  * errors that a second try can cure (refused or timed-out connects, resets,
@@ -45,6 +49,7 @@ struct http_opts http_opts_default(void)
         .backoff_base_ms = 500,
         .backoff_max_ms = 60000,
         .max_body_bytes = (size_t)512 << 20,
+        .tick_ms = 200,
     };
     return o;
 }
@@ -94,6 +99,7 @@ struct job_run {
     int too_big;
     char curl_err[CURL_ERROR_SIZE];
     size_t max_body;
+    long long *bytes; /* the batch's received-bytes counter */
 };
 
 struct host_slot {
@@ -123,6 +129,7 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *arg)
     memcpy(j->body + j->len, data, n);
     j->len += n;
     j->body[j->len] = '\0';
+    *r->bytes += (long long)n;
     return n;
 }
 
@@ -286,9 +293,11 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
         e = as_fail(AS_ERR_NOMEM, "cannot set up %zu HTTP transfers", njobs);
         goto done;
     }
+    struct http_progress prog = {.done = 0, .total = njobs, .bytes = 0};
     for (size_t i = 0; i < njobs; i++) {
         runs[i].job = &jobs[i];
         runs[i].max_body = o->max_body_bytes;
+        runs[i].bytes = &prog.bytes;
         host_of(runs[i].host, jobs[i].url);
         jobs[i].body = NULL;
         jobs[i].len = 0;
@@ -299,6 +308,8 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
     }
     size_t remaining = njobs;
     int active = 0;
+    long long tick = o->notify && o->tick_ms > 0 ? o->tick_ms : 0;
+    long long next_tick = now_ms() + tick;
     while (remaining > 0) {
         long long now = now_ms();
         for (size_t i = 0; i < njobs && active < o->max_parallel; i++) {
@@ -337,11 +348,19 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
             curl_easy_cleanup(r->easy);
             r->easy = NULL;
             active--;
-            if (r->state == JOB_DONE)
+            if (r->state == JOB_DONE) {
                 remaining--;
+                prog.done = njobs - remaining;
+                if (o->notify)
+                    o->notify(o->notify_arg, r->job, &prog);
+            }
         }
         if (remaining == 0)
             break;
+        if (tick && now_ms() >= next_tick) {
+            o->notify(o->notify_arg, NULL, &prog);
+            next_tick = now_ms() + tick;
+        }
         /* Sleep until the next pending start is due (computed after the
          * completions above, which may have scheduled retries), or until
          * curl sees socket activity. */
@@ -357,6 +376,8 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
             if (due - now < wait)
                 wait = due - now;
         }
+        if (tick && next_tick - now < wait)
+            wait = next_tick - now;
         if (wait < 0)
             wait = 0;
         curl_multi_poll(multi, NULL, 0, (int)wait, NULL);

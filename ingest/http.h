@@ -20,6 +20,14 @@
 
 #include "common/error.h"
 
+struct http_job;
+
+/* Where a batch stands, for a progress line. */
+struct http_progress {
+    size_t done, total; /* jobs finished for good (ok or failed), of the batch */
+    long long bytes;    /* body bytes received so far, retried attempts included */
+};
+
 struct http_opts {
     int max_parallel;          /* transfers in flight at once */
     long host_interval_ms;     /* minimum gap between starts to one host */
@@ -31,10 +39,18 @@ struct http_opts {
     long backoff_base_ms;      /* first retry waits about this long */
     long backoff_max_ms;       /* cap for backoff and for Retry-After */
     size_t max_body_bytes;     /* refuse larger bodies (memory guard) */
+    /* Called from inside the transfer loop, on the caller's thread: with
+     * the job once it is finished for good (its outcome filled in; the
+     * callee may consume the body and http_job_clear() it), and with job
+     * NULL every tick_ms while transfers are under way.  NULL: no calls. */
+    void (*notify)(void *arg, struct http_job *job, const struct http_progress *p);
+    void *notify_arg;
+    long tick_ms;
 };
 
 /* The production defaults: 4 parallel, 250 ms per host, 10 s connect, 120 s
- * total, 4 attempts, 500 ms base backoff capped at 60 s, 512 MiB bodies. */
+ * total, 4 attempts, 500 ms base backoff capped at 60 s, 512 MiB bodies,
+ * no notify (ticks every 200 ms once one is set). */
 struct http_opts http_opts_default(void);
 
 struct http_job {

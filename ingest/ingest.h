@@ -68,6 +68,15 @@ const char *price_source_default_url(enum price_source s);
 void price_source_symbol(enum price_source s, const char *given, char *ticker, size_t tsize,
                          char *symbol, size_t ssize);
 
+/* A progress report: while the answers download (each parsed as it
+ * arrives), then while the parsed targets load. */
+struct ingest_progress {
+    const char *phase;  /* "fetching", then "loading" */
+    size_t done, total; /* targets fetched (or loaded) so far, of total */
+    long long rows;     /* rows parsed (fetching) or loaded (loading) so far */
+    long long bytes;    /* bytes received so far */
+};
+
 struct ingest_prices_opts {
     enum price_source source;
     const char *const *tickers; /* ntickers symbols; for csv without {ticker}
@@ -77,9 +86,10 @@ struct ingest_prices_opts {
     const char *url_template;   /* NULL: price_source_default_url() */
     const char *apikey;         /* NULL: the provider's environment variable */
     struct http_opts http;      /* http_opts_default() then adjust */
-    /* Called after each target finishes (done of total), for a progress
-     * line; may be NULL.  rows = rows loaded so far in this run. */
-    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    /* For a progress line, may be NULL: called from inside the transfers
+     * (each answer as it arrives, and every http.tick_ms), then after each
+     * target loads. */
+    void (*progress)(void *arg, const struct ingest_progress *p);
     void *progress_arg;
 };
 
@@ -89,7 +99,7 @@ struct ingest_news_opts {
     size_t nurls;
     const char *apikey;      /* NewsAPI: NULL = $NEWSAPI_KEY, put in {apikey} */
     struct http_opts http;
-    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    void (*progress)(void *arg, const struct ingest_progress *p); /* as for prices */
     void *progress_arg;
 };
 

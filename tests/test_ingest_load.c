@@ -21,7 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pty.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -313,6 +315,110 @@ static void test_stooq_symbol_stored_plain(void **state)
     rmdir(dir);
 }
 
+/* Run `aftershock ARGS...` (AFTERSHOCK_BIN, as tests/run.sh sets it) with
+ * stdout and stderr on a pseudo-terminal (pty) or a pipe, collecting up to
+ * outlen - 1 bytes of what it prints into out.  *seen_ms: milliseconds
+ * after the start at which `needle` first appeared (-1: never); *end_ms:
+ * when the program closed its output.  Returns its exit status, -1 when it
+ * could not run. */
+static int cli_run(const char *const *args, int pty, char *out, size_t outlen,
+                   const char *needle, long *seen_ms, long *end_ms)
+{
+    const char *bin = getenv("AFTERSHOCK_BIN");
+    if (!bin || !bin[0])
+        bin = "./aftershock";
+    const char *argv[32] = {bin};
+    size_t n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    int fd = -1, pfd[2] = {-1, -1};
+    pid_t pid;
+    if (pty) {
+        pid = forkpty(&fd, NULL, NULL, NULL);
+    } else {
+        if (pipe(pfd) != 0)
+            return -1;
+        pid = fork();
+        if (pid == 0) {
+            dup2(pfd[1], 1);
+            dup2(pfd[1], 2);
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        fd = pfd[0];
+    }
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    if (!pty)
+        close(pfd[1]);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    size_t len = 0;
+    *seen_ms = -1;
+    for (;;) {
+        char buf[4096];
+        ssize_t k = read(fd, buf, sizeof buf); /* a pty reads EIO once the child is gone */
+        if (k <= 0)
+            break;
+        size_t take = (size_t)k < outlen - 1 - len ? (size_t)k : outlen - 1 - len;
+        memcpy(out + len, buf, take);
+        len += take;
+        out[len] = '\0';
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (*seen_ms < 0 && needle && strstr(out, needle))
+            *seen_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    *end_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    out[len] = '\0';
+    close(fd);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* The progress line moves while answers download: NVDA's answer takes the
+ * server 3 s (mode slow), AAPL's comes at once, so on a terminal the line
+ * "fetching 1/2, 1 rows" (AAPL's one bar parsed) must show well before the
+ * run ends, and the end must come after those 3 s.  Without a terminal
+ * nothing of it is printed. */
+static void test_progress_during_downloads(void **state)
+{
+    (void)state;
+    NEED_DB();
+    char tmpl[256], out[16384];
+    tables_empty();
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/slow/1/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
+    const char *args[] = {"--db", conninfo, "ingest", "prices", "--source", "yahoo",
+                          "--base-url", tmpl, "--timeout", "20", "NVDA", "AAPL", NULL};
+    long seen, end;
+    int rc = cli_run(args, 1, out, sizeof out, "fetching 1/2, 1 rows", &seen, &end);
+    if (rc != 0 || seen < 0)
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, out);
+    assert_int_equal(rc, 0);
+    assert_true(seen >= 0);
+    assert_true(end >= 2900);       /* NVDA really was the last to arrive */
+    assert_true(seen < end - 1000); /* and the line showed while it was awaited */
+    assert_non_null(strstr(out, "\r\033[Kaftershock: ingest prices: fetching 1/2, 1 rows, "));
+    assert_non_null(strstr(out, "loading 2/2, 253 rows"));
+    assert_non_null(strstr(out, "NVDA         yahoo    inserted 252"));
+
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/ok/0/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
+    rc = cli_run(args, 0, out, sizeof out, NULL, &seen, &end);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "NVDA         yahoo    inserted 0, updated 0, unchanged 252"));
+    assert_null(strstr(out, "fetching"));
+    assert_null(strstr(out, "\r"));
+}
+
 static void test_faults_that_heal(void **state)
 {
     (void)state;
@@ -521,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_stooq_symbol_stored_plain),
         cmocka_unit_test(test_faults_that_heal),
         cmocka_unit_test(test_gzip_and_host_spacing),
+        cmocka_unit_test(test_progress_during_downloads),
         cmocka_unit_test(test_faults_that_fail_one_source),
         cmocka_unit_test(test_news_feeds_load_once),
         cmocka_unit_test(test_api_key_never_shown),
