@@ -46,6 +46,11 @@ static void ingest_usage(FILE *out)
             "  --timeout S       seconds per transfer (default: ingest.timeout)\n"
             "  --retries N       retries on 429/5xx/transport errors (ingest.retries)\n"
             "  --backoff-ms N    first retry delay, doubled each time (default 500)\n"
+            "  --host-interval-ms N  gap between the starts of two requests to one\n"
+            "                    host (default: ingest.host_interval_ms, 250)\n"
+            "  --retry-after-max S   longest Retry-After honoured; a server asking for\n"
+            "                    more fails that source at once (ingest.retry_after_max,\n"
+            "                    120)\n"
             "\n"
             "{ticker} is the name prices stores, {symbol} the provider's own: for\n"
             "stooq, NVDA and NVDA.US are both stored as NVDA and fetched as s=nvda.us;\n"
@@ -127,10 +132,12 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     as_err e = config_load(ctx->config_path);
     if (e)
         return as_error_last(e);
-    long concurrency, timeout, retries, backoff = 500;
+    long concurrency, timeout, retries, backoff = 500, interval, retry_after_max;
     if (setting_long("ingest.concurrency", 1, 64, &concurrency) ||
         setting_long("ingest.timeout", 1, 3600, &timeout) ||
-        setting_long("ingest.retries", 0, 20, &retries))
+        setting_long("ingest.retries", 0, 20, &retries) ||
+        setting_long("ingest.host_interval_ms", 0, 600000, &interval) ||
+        setting_long("ingest.retry_after_max", 0, 86400, &retry_after_max))
         return AS_EXIT_USAGE;
     const char *source = prices ? config_get("ingest.price_source") : NULL;
     const char *from = NULL, *to = NULL;
@@ -141,7 +148,9 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
         {"to", required_argument, NULL, 't'},     {"base-url", required_argument, NULL, 'b'},
         {"concurrency", required_argument, NULL, 'c'},
         {"timeout", required_argument, NULL, 'T'}, {"retries", required_argument, NULL, 'r'},
-        {"backoff-ms", required_argument, NULL, 'B'}, {NULL, 0, NULL, 0}};
+        {"backoff-ms", required_argument, NULL, 'B'},
+        {"host-interval-ms", required_argument, NULL, 'H'},
+        {"retry-after-max", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
     opterr = 0;
@@ -155,6 +164,8 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
         case 'T': if (cli_parse_int("--timeout", optarg, 1, 3600, &timeout)) return AS_EXIT_USAGE; break;
         case 'r': if (cli_parse_int("--retries", optarg, 0, 20, &retries)) return AS_EXIT_USAGE; break;
         case 'B': if (cli_parse_int("--backoff-ms", optarg, 0, 600000, &backoff)) return AS_EXIT_USAGE; break;
+        case 'H': if (cli_parse_int("--host-interval-ms", optarg, 0, 600000, &interval)) return AS_EXIT_USAGE; break;
+        case 'R': if (cli_parse_int("--retry-after-max", optarg, 0, 86400, &retry_after_max)) return AS_EXIT_USAGE; break;
         case ':':
             as_error("ingest %s: option '%s' needs a value", what, argv[optind]);
             return AS_EXIT_USAGE;
@@ -184,6 +195,8 @@ int cmd_ingest(cli_ctx *ctx, int argc, char **argv)
     http.total_timeout_ms = timeout * 1000;
     http.max_attempts = (int)retries + 1;
     http.backoff_base_ms = backoff;
+    http.host_interval_ms = interval;
+    http.retry_after_max_ms = retry_after_max * 1000;
 
     PGconn *db;
     if ((e = db_connect(&db, ctx->db_opt, 0)))

@@ -35,6 +35,8 @@ static struct setting settings[] = {
     {"ingest.concurrency", "4", 0, NULL, "parallel HTTP transfers", NULL, ""},
     {"ingest.timeout", "30", 0, NULL, "seconds before one HTTP transfer is abandoned", NULL, ""},
     {"ingest.retries", "4", 0, NULL, "retries on 429/5xx/transport errors, with exponential backoff", NULL, ""},
+    {"ingest.host_interval_ms", "250", 0, NULL, "milliseconds between the starts of two requests to one host", NULL, ""},
+    {"ingest.retry_after_max", "120", 0, NULL, "longest Retry-After (seconds) a server may ask for; a longer one fails that source", NULL, ""},
     {"ingest.alphavantage_key", "", 1, "ALPHAVANTAGE_API_KEY", "Alpha Vantage API key", NULL, ""},
     {"ingest.polygon_key", "", 1, "POLYGON_API_KEY", "Polygon API key", NULL, ""},
     {"ingest.newsapi_key", "", 1, "NEWSAPI_KEY", "NewsAPI key", NULL, ""},

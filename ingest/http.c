@@ -19,7 +19,11 @@
  * (a typo in a host name will not heal) nor on 4xx answers.  Delay: the
  * server's Retry-After if it sent one, else base * 2^(attempt-1) with
  * "equal jitter" (half fixed, half random) so that parallel clients do not
- * retry in lockstep; both capped at backoff_max_ms.
+ * retry in lockstep, capped at backoff_max_ms.  A Retry-After is honoured
+ * up to retry_after_max_ms; one asking for longer fails the job at once
+ * with an error that says so: waiting less than asked would only earn
+ * another 429, and waiting an hour inside a nightly run is not ours to
+ * decide quietly.
  *
  * Messages never contain the URL (it may carry an API key): only the job's
  * label and curl's error text, which names at most the host.
@@ -48,6 +52,7 @@ struct http_opts http_opts_default(void)
         .max_attempts = 4,
         .backoff_base_ms = 500,
         .backoff_max_ms = 60000,
+        .retry_after_max_ms = 120000,
         .max_body_bytes = (size_t)512 << 20,
         .tick_ms = 200,
     };
@@ -243,10 +248,14 @@ static void transfer_done(struct job_run *r, CURLcode rc, const struct http_opts
         struct curl_header *h = NULL;
         if (curl_easy_header(r->easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h)
             delay = http_retry_after_ms(h->value, (long long)time(NULL));
-        if (delay > o->backoff_max_ms)
-            delay = o->backoff_max_ms;
     }
-    if (rc == CURLE_OK)
+    int too_long = delay > o->retry_after_max_ms && j->attempts < o->max_attempts;
+    if (too_long)
+        snprintf(j->error, sizeof j->error,
+                 "%s: HTTP %ld with Retry-After %ld s, longer than the %ld s allowed "
+                 "(--retry-after-max, ingest.retry_after_max); not retried",
+                 j->label, status, (delay + 999) / 1000, o->retry_after_max_ms / 1000);
+    else if (rc == CURLE_OK)
         snprintf(j->error, sizeof j->error, "%s: HTTP %ld", j->label, status);
     else if (r->too_big)
         snprintf(j->error, sizeof j->error, "%s: response larger than %zu bytes", j->label,
@@ -262,12 +271,12 @@ static void transfer_done(struct job_run *r, CURLcode rc, const struct http_opts
     j->body = NULL;
     j->len = 0;
     r->cap = 0;
-    if (retry && j->attempts < o->max_attempts) {
+    if (retry && !too_long && j->attempts < o->max_attempts) {
         r->state = JOB_PENDING;
         r->not_before = now_ms() + (delay >= 0 ? delay : backoff_ms(o, j->attempts, seed));
         return;
     }
-    if (retry && j->attempts > 1) {
+    if (retry && !too_long && j->attempts > 1) {
         size_t n = strlen(j->error);
         snprintf(j->error + n, sizeof j->error - n, " (gave up after %d attempts)", j->attempts);
     }

@@ -37,7 +37,9 @@ struct http_opts {
     long low_speed_time_s;     /* ... for this long */
     int max_attempts;          /* 1 = no retry */
     long backoff_base_ms;      /* first retry waits about this long */
-    long backoff_max_ms;       /* cap for backoff and for Retry-After */
+    long backoff_max_ms;       /* cap for our own backoff */
+    long retry_after_max_ms;   /* longest Retry-After honoured; a server asking
+                                * for more fails the job at once, saying so */
     size_t max_body_bytes;     /* refuse larger bodies (memory guard) */
     /* Called from inside the transfer loop, on the caller's thread: with
      * the job once it is finished for good (its outcome filled in; the
@@ -49,8 +51,8 @@ struct http_opts {
 };
 
 /* The production defaults: 4 parallel, 250 ms per host, 10 s connect, 120 s
- * total, 4 attempts, 500 ms base backoff capped at 60 s, 512 MiB bodies,
- * no notify (ticks every 200 ms once one is set). */
+ * total, 4 attempts, 500 ms base backoff capped at 60 s, Retry-After up to
+ * 120 s, 512 MiB bodies, no notify (ticks every 200 ms once one is set). */
 struct http_opts http_opts_default(void);
 
 struct http_job {

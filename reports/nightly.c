@@ -110,16 +110,20 @@ static as_err setting_long(long *out, const char *key, long lo, long hi)
 /* The ingest.* transfer settings, as `aftershock ingest` applies them. */
 static as_err http_from_settings(struct http_opts *h)
 {
-    long concurrency, timeout, retries;
+    long concurrency, timeout, retries, interval, retry_after_max;
     as_err e;
     if ((e = setting_long(&concurrency, "ingest.concurrency", 1, 64)) ||
         (e = setting_long(&timeout, "ingest.timeout", 1, 3600)) ||
-        (e = setting_long(&retries, "ingest.retries", 0, 20)))
+        (e = setting_long(&retries, "ingest.retries", 0, 20)) ||
+        (e = setting_long(&interval, "ingest.host_interval_ms", 0, 600000)) ||
+        (e = setting_long(&retry_after_max, "ingest.retry_after_max", 0, 86400)))
         return e;
     *h = http_opts_default();
     h->max_parallel = (int)concurrency;
     h->total_timeout_ms = timeout * 1000;
     h->max_attempts = (int)retries + 1;
+    h->host_interval_ms = interval;
+    h->retry_after_max_ms = retry_after_max * 1000;
     return AS_OK;
 }
 
