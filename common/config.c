@@ -30,7 +30,7 @@ static struct setting settings[] = {
      "tickers the nightly run ingests and studies (market proxies included)", NULL, ""},
     {"ingest.price_source", "yahoo", 0, NULL, "yahoo, stooq, alphavantage, polygon or csv", NULL, ""},
     {"ingest.price_url", "", 0, NULL, "URL template overriding the source's endpoint ({ticker} {symbol} {from} {to} {apikey})", NULL, ""},
-    {"ingest.news_feeds", "", 0, NULL, "news sources as `source URL` pairs separated by commas (rss, atom, gdelt, newsapi, json)", NULL, ""},
+    {"ingest.news_feeds", "", 0, NULL, "news sources as `source URL` pairs separated by spaces (rss, atom, gdelt, newsapi, json); a comma ending a URL also separates, one inside it is kept", NULL, ""},
     {"ingest.lookback_days", "400", 0, NULL, "calendar days of prices the nightly run fetches (covers the estimation window)", NULL, ""},
     {"ingest.concurrency", "4", 0, NULL, "parallel HTTP transfers", NULL, ""},
     {"ingest.timeout", "30", 0, NULL, "seconds before one HTTP transfer is abandoned", NULL, ""},
