@@ -27,6 +27,7 @@
 
 #include "common/db.h"
 
+#include <endian.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -167,10 +168,21 @@ static int bin_reserve(struct binbuf *b, size_t n)
     return 0;
 }
 
+/* The low `bytes` (2, 4 or 8) bytes of v, big-endian; one store each
+ * rather than a byte loop (this ran a seventh of a 1M-row load's client). */
 static void bin_u(struct binbuf *b, uint64_t v, int bytes)
 {
-    for (int i = bytes - 1; i >= 0; i--)
-        b->p[b->len++] = (unsigned char)(v >> (8 * i));
+    if (bytes == 8) {
+        uint64_t be = htobe64(v);
+        memcpy(b->p + b->len, &be, 8);
+    } else if (bytes == 4) {
+        uint32_t be = htobe32((uint32_t)v);
+        memcpy(b->p + b->len, &be, 4);
+    } else {
+        uint16_t be = htobe16((uint16_t)v);
+        memcpy(b->p + b->len, &be, 2);
+    }
+    b->len += (size_t)bytes;
 }
 
 static void bin_f8(struct binbuf *b, double v)
