@@ -4,7 +4,8 @@
  * http_fetch_all() runs a batch of GETs with a concurrency limit, a minimum
  * interval between request starts to the same host, connect/total/low-speed
  * timeouts, and retries with exponential backoff and jitter on 429, 5xx and
- * transport errors, honouring Retry-After (seconds or HTTP-date).  gzip and
+ * transport errors, honouring Retry-After (seconds or HTTP-date) up to a
+ * cap past which the job fails at once.  gzip and
  * deflate are accepted; TLS peers and host names are always verified.
  * file:// URLs go through the same path (no retries needed, same errors).
  *
