@@ -7,7 +7,11 @@
  * and fewer than max_parallel transfers run; finished transfers are judged
  * (success, retry later, or give up) as curl reports them.  No threads: the
  * multi handle multiplexes the sockets, curl_multi_poll sleeps until a
- * socket is ready or the next timed start is due.
+ * socket is ready, the next timed start or the next progress tick is due.
+ * The caller hears from inside this loop (opts.notify): each job as it
+ * finishes, so it can parse one answer while the others still download,
+ * and a tick while transfers run, so a progress line moves during a long
+ * download instead of after it.
  *
  * Retries: on HTTP 408, 425, 429, 500, 502, 503, 504 and on transport
  * errors that a second try can cure (refused or timed-out connects, resets,
@@ -15,7 +19,11 @@
  * (a typo in a host name will not heal) nor on 4xx answers.  Delay: the
  * server's Retry-After if it sent one, else base * 2^(attempt-1) with
  * "equal jitter" (half fixed, half random) so that parallel clients do not
- * retry in lockstep; both capped at backoff_max_ms.
+ * retry in lockstep, capped at backoff_max_ms.  A Retry-After is honoured
+ * up to retry_after_max_ms; one asking for longer fails the job at once
+ * with an error that says so: waiting less than asked would only earn
+ * another 429, and waiting an hour inside a nightly run is not ours to
+ * decide quietly.
  *
  * Messages never contain the URL (it may carry an API key): only the job's
  * label and curl's error text, which names at most the host.
@@ -44,7 +52,9 @@ struct http_opts http_opts_default(void)
         .max_attempts = 4,
         .backoff_base_ms = 500,
         .backoff_max_ms = 60000,
+        .retry_after_max_ms = 120000,
         .max_body_bytes = (size_t)512 << 20,
+        .tick_ms = 200,
     };
     return o;
 }
@@ -94,6 +104,7 @@ struct job_run {
     int too_big;
     char curl_err[CURL_ERROR_SIZE];
     size_t max_body;
+    long long *bytes; /* the batch's received-bytes counter */
 };
 
 struct host_slot {
@@ -123,6 +134,7 @@ static size_t body_write(char *data, size_t size, size_t nmemb, void *arg)
     memcpy(j->body + j->len, data, n);
     j->len += n;
     j->body[j->len] = '\0';
+    *r->bytes += (long long)n;
     return n;
 }
 
@@ -236,10 +248,14 @@ static void transfer_done(struct job_run *r, CURLcode rc, const struct http_opts
         struct curl_header *h = NULL;
         if (curl_easy_header(r->easy, "Retry-After", 0, CURLH_HEADER, -1, &h) == CURLHE_OK && h)
             delay = http_retry_after_ms(h->value, (long long)time(NULL));
-        if (delay > o->backoff_max_ms)
-            delay = o->backoff_max_ms;
     }
-    if (rc == CURLE_OK)
+    int too_long = delay > o->retry_after_max_ms && j->attempts < o->max_attempts;
+    if (too_long)
+        snprintf(j->error, sizeof j->error,
+                 "%s: HTTP %ld with Retry-After %ld s, longer than the %ld s allowed "
+                 "(--retry-after-max, ingest.retry_after_max); not retried",
+                 j->label, status, (delay + 999) / 1000, o->retry_after_max_ms / 1000);
+    else if (rc == CURLE_OK)
         snprintf(j->error, sizeof j->error, "%s: HTTP %ld", j->label, status);
     else if (r->too_big)
         snprintf(j->error, sizeof j->error, "%s: response larger than %zu bytes", j->label,
@@ -255,12 +271,12 @@ static void transfer_done(struct job_run *r, CURLcode rc, const struct http_opts
     j->body = NULL;
     j->len = 0;
     r->cap = 0;
-    if (retry && j->attempts < o->max_attempts) {
+    if (retry && !too_long && j->attempts < o->max_attempts) {
         r->state = JOB_PENDING;
         r->not_before = now_ms() + (delay >= 0 ? delay : backoff_ms(o, j->attempts, seed));
         return;
     }
-    if (retry && j->attempts > 1) {
+    if (retry && !too_long && j->attempts > 1) {
         size_t n = strlen(j->error);
         snprintf(j->error + n, sizeof j->error - n, " (gave up after %d attempts)", j->attempts);
     }
@@ -286,9 +302,11 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
         e = as_fail(AS_ERR_NOMEM, "cannot set up %zu HTTP transfers", njobs);
         goto done;
     }
+    struct http_progress prog = {.done = 0, .total = njobs, .bytes = 0};
     for (size_t i = 0; i < njobs; i++) {
         runs[i].job = &jobs[i];
         runs[i].max_body = o->max_body_bytes;
+        runs[i].bytes = &prog.bytes;
         host_of(runs[i].host, jobs[i].url);
         jobs[i].body = NULL;
         jobs[i].len = 0;
@@ -299,6 +317,8 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
     }
     size_t remaining = njobs;
     int active = 0;
+    long long tick = o->notify && o->tick_ms > 0 ? o->tick_ms : 0;
+    long long next_tick = now_ms() + tick;
     while (remaining > 0) {
         long long now = now_ms();
         for (size_t i = 0; i < njobs && active < o->max_parallel; i++) {
@@ -337,11 +357,19 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
             curl_easy_cleanup(r->easy);
             r->easy = NULL;
             active--;
-            if (r->state == JOB_DONE)
+            if (r->state == JOB_DONE) {
                 remaining--;
+                prog.done = njobs - remaining;
+                if (o->notify)
+                    o->notify(o->notify_arg, r->job, &prog);
+            }
         }
         if (remaining == 0)
             break;
+        if (tick && now_ms() >= next_tick) {
+            o->notify(o->notify_arg, NULL, &prog);
+            next_tick = now_ms() + tick;
+        }
         /* Sleep until the next pending start is due (computed after the
          * completions above, which may have scheduled retries), or until
          * curl sees socket activity. */
@@ -357,6 +385,8 @@ as_err http_fetch_all(struct http_job *jobs, size_t njobs, const struct http_opt
             if (due - now < wait)
                 wait = due - now;
         }
+        if (tick && next_tick - now < wait)
+            wait = next_tick - now;
         if (wait < 0)
             wait = 0;
         curl_multi_poll(multi, NULL, 0, (int)wait, NULL);

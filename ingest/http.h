@@ -4,7 +4,8 @@
  * http_fetch_all() runs a batch of GETs with a concurrency limit, a minimum
  * interval between request starts to the same host, connect/total/low-speed
  * timeouts, and retries with exponential backoff and jitter on 429, 5xx and
- * transport errors, honouring Retry-After (seconds or HTTP-date).  gzip and
+ * transport errors, honouring Retry-After (seconds or HTTP-date) up to a
+ * cap past which the job fails at once.  gzip and
  * deflate are accepted; TLS peers and host names are always verified.
  * file:// URLs go through the same path (no retries needed, same errors).
  *
@@ -20,6 +21,14 @@
 
 #include "common/error.h"
 
+struct http_job;
+
+/* Where a batch stands, for a progress line. */
+struct http_progress {
+    size_t done, total; /* jobs finished for good (ok or failed), of the batch */
+    long long bytes;    /* body bytes received so far, retried attempts included */
+};
+
 struct http_opts {
     int max_parallel;          /* transfers in flight at once */
     long host_interval_ms;     /* minimum gap between starts to one host */
@@ -29,12 +38,22 @@ struct http_opts {
     long low_speed_time_s;     /* ... for this long */
     int max_attempts;          /* 1 = no retry */
     long backoff_base_ms;      /* first retry waits about this long */
-    long backoff_max_ms;       /* cap for backoff and for Retry-After */
+    long backoff_max_ms;       /* cap for our own backoff */
+    long retry_after_max_ms;   /* longest Retry-After honoured; a server asking
+                                * for more fails the job at once, saying so */
     size_t max_body_bytes;     /* refuse larger bodies (memory guard) */
+    /* Called from inside the transfer loop, on the caller's thread: with
+     * the job once it is finished for good (its outcome filled in; the
+     * callee may consume the body and http_job_clear() it), and with job
+     * NULL every tick_ms while transfers are under way.  NULL: no calls. */
+    void (*notify)(void *arg, struct http_job *job, const struct http_progress *p);
+    void *notify_arg;
+    long tick_ms;
 };
 
 /* The production defaults: 4 parallel, 250 ms per host, 10 s connect, 120 s
- * total, 4 attempts, 500 ms base backoff capped at 60 s, 512 MiB bodies. */
+ * total, 4 attempts, 500 ms base backoff capped at 60 s, Retry-After up to
+ * 120 s, 512 MiB bodies, no notify (ticks every 200 ms once one is set). */
 struct http_opts http_opts_default(void);
 
 struct http_job {

@@ -52,7 +52,7 @@ const char *price_source_default_url(enum price_source s)
         return "https://query2.finance.yahoo.com/v8/finance/chart/{ticker}?period1={from_unix}"
                "&period2={to_unix}&interval=1d&events=div%7Csplit";
     case PRICE_SRC_STOOQ:
-        return "https://stooq.com/q/d/l/?s={ticker}.us&i=d";
+        return "https://stooq.com/q/d/l/?s={symbol}&i=d";
     case PRICE_SRC_ALPHAVANTAGE:
         return "https://www.alphavantage.co/query?function=TIME_SERIES_DAILY&symbol={ticker}"
                "&outputsize=full&apikey={apikey}";
@@ -63,6 +63,27 @@ const char *price_source_default_url(enum price_source s)
         return NULL;
     }
     return NULL;
+}
+
+void price_source_symbol(enum price_source s, const char *given, char *ticker, size_t tsize,
+                         char *symbol, size_t ssize)
+{
+    snprintf(ticker, tsize, "%s", given);
+    snprintf(symbol, ssize, "%s", given);
+    if (s != PRICE_SRC_STOOQ)
+        return;
+    static const char *const markets[] = {".us", ".uk", ".de", ".jp", ".hk", ".hu"};
+    size_t n = strlen(given);
+    int market = -1;
+    for (int i = 0; i < (int)(sizeof markets / sizeof markets[0]) && market < 0; i++)
+        if (n > 3 && strcasecmp(given + n - 3, markets[i]) == 0)
+            market = i;
+    for (char *c = symbol; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
+    if (market == 0 && n - 3 < tsize)
+        ticker[n - 3] = '\0';
+    else if (market < 0 && given[0] != '^' && n < ssize)
+        snprintf(symbol + n, ssize - n, ".us");
 }
 
 static const char *price_key_env(enum price_source s)
@@ -141,8 +162,14 @@ static as_err target_finish(PGconn *db, struct ingest_target *t, const char *kin
 {
     long long run_id;
     as_err e = load_run_open(db, &run_id, kind, source, t->target, started);
+    if (e && e != AS_ERR_DB_CONNECT) {
+        free(t->error);
+        t->err = e;
+        t->error = error_copy(e);
+        return AS_OK;
+    }
     if (e)
-        return e == AS_ERR_DB_CONNECT ? e : (t->err = e, t->error = error_copy(e), AS_OK);
+        return e;
     if (parse_err) {
         t->err = parse_err;
         e = load_run_failed(db, run_id, t->error ? t->error : as_strerror(parse_err));
@@ -190,15 +217,20 @@ static as_err price_parse(enum price_source s, struct price_set *out, const char
     return as_fail(AS_ERR_USAGE, "unknown price source");
 }
 
+struct ticker_names {
+    char name[TICKER_MAX];       /* as stored: NVDA */
+    char symbol[TICKER_MAX + 4]; /* as the provider calls it: nvda.us */
+};
+
 /* Keep only rows of the requested tickers (one document, many tickers). */
-static void price_set_keep(struct price_set *s, const char *const *tickers, size_t n)
+static void price_set_keep(struct price_set *s, const struct ticker_names *tickers, size_t n)
 {
     if (n == 0)
         return;
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
         for (size_t j = 0; j < n; j++) {
-            if (strcasecmp(s->rows[i].ticker, tickers[j]) == 0) {
+            if (strcasecmp(s->rows[i].ticker, tickers[j].name) == 0) {
                 s->rows[k++] = s->rows[i];
                 break;
             }
@@ -207,18 +239,72 @@ static void price_set_keep(struct price_set *s, const char *const *tickers, size
     s->n = k;
 }
 
-static void progress(void (*fn)(void *, size_t, size_t, long long), void *arg, size_t done,
-                     size_t total, long long rows)
+static void progress(void (*fn)(void *, const struct ingest_progress *), void *arg,
+                     const char *phase, size_t done, size_t total, long long rows,
+                     long long bytes)
 {
+    struct ingest_progress p = {.phase = phase, .done = done, .total = total, .rows = rows,
+                                .bytes = bytes};
     if (fn)
-        fn(arg, done, total, rows);
+        fn(arg, &p);
+}
+
+/* What the transfer loop's callbacks need: each finished answer is parsed
+ * at once (the body freed), so rows count up while the rest download. */
+struct prices_fetch {
+    const struct ingest_prices_opts *o;
+    struct http_job *jobs;            /* (njobs) */
+    struct ingest_target *targets;    /* (njobs) */
+    struct price_set *sets;           /* (njobs) the parsed answers */
+    const struct ticker_names *tk;    /* (o->ntickers) */
+    char **labels;                    /* (njobs) */
+    int per_ticker;
+    long long rows, bytes;
+};
+
+/* http notify: parse a finished job into its set (t->err and t->error say
+ * why it failed, if it did), then report. */
+static void prices_fetched(void *arg, struct http_job *job, const struct http_progress *p)
+{
+    struct prices_fetch *f = arg;
+    const struct ingest_prices_opts *o = f->o;
+    f->bytes = p->bytes;
+    if (job) {
+        size_t i = (size_t)(job - f->jobs);
+        struct ingest_target *t = &f->targets[i];
+        struct price_set *s = &f->sets[i];
+        t->attempts = job->attempts;
+        t->err = job->err;
+        if (t->err) {
+            t->error = strdup(job->error);
+        } else {
+            const char *deflt = f->per_ticker ? f->tk[i].name
+                                : (o->ntickers == 1 ? f->tk[0].name : NULL);
+            as_clear_error();
+            t->err = price_parse(o->source, s, job->body, job->len, f->labels[i], deflt);
+            if (!t->err) {
+                if (!f->per_ticker)
+                    price_set_keep(s, f->tk, o->ntickers);
+                t->err = price_set_finish(s, o->from, o->to);
+            }
+            if (t->err)
+                t->error = error_copy(t->err);
+        }
+        http_job_clear(job);
+        t->parsed = (long long)s->n;
+        t->skipped = s->skipped;
+        t->warning = s->warning ? strdup(s->warning) : NULL;
+        if (!t->err)
+            f->rows += (long long)s->n;
+    }
+    progress(o->progress, o->progress_arg, "fetching", p->done, p->total, f->rows, p->bytes);
 }
 
 as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct ingest_report *rep)
 {
     const char *src_name = price_source_name(o->source);
     const char *tmpl = o->url_template ? o->url_template : price_source_default_url(o->source);
-    int per_ticker = tmpl && strstr(tmpl, "{ticker}") != NULL;
+    int per_ticker = tmpl && (strstr(tmpl, "{ticker}") || strstr(tmpl, "{symbol}"));
     size_t njobs = per_ticker ? o->ntickers : 1;
     as_err e = report_init(rep, "prices", src_name, njobs);
     if (e)
@@ -261,18 +347,25 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     struct http_job *jobs = calloc(njobs, sizeof *jobs);
     char **labels = calloc(njobs, sizeof *labels);
     char **urls = calloc(njobs, sizeof *urls);
+    /* (ntickers): each ticker's stored name and its provider symbol */
+    struct ticker_names *tk = calloc(o->ntickers ? o->ntickers : 1, sizeof *tk);
+    struct prices_fetch f = {0};
     long long rows = 0;
-    if (!jobs || !labels || !urls) {
+    if (!jobs || !labels || !urls || !tk) {
         e = as_fail(AS_ERR_NOMEM, "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < o->ntickers; i++)
+        price_source_symbol(o->source, o->tickers[i], tk[i].name, sizeof tk[i].name,
+                            tk[i].symbol, sizeof tk[i].symbol);
     for (size_t i = 0; i < njobs; i++) {
-        struct url_vars v = {.ticker = per_ticker ? o->tickers[i] : NULL, .from = from, .to = to,
+        struct url_vars v = {.ticker = per_ticker ? tk[i].name : NULL,
+                             .symbol = per_ticker ? tk[i].symbol : NULL, .from = from, .to = to,
                              .from_unix = from_unix, .to_unix = to_unix, .apikey = key};
         if ((e = url_expand(&urls[i], tmpl, &v)))
             goto done;
         char *masked = url_mask(urls[i], key);
-        rep->targets[i].target = per_ticker ? strdup(o->tickers[i]) : masked;
+        rep->targets[i].target = per_ticker ? strdup(tk[i].name) : masked;
         size_t ln = strlen(src_name) + strlen(masked ? masked : "") + TICKER_MAX + 4;
         labels[i] = malloc(ln);
         if (!rep->targets[i].target || !labels[i]) {
@@ -281,7 +374,7 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
             e = as_fail(AS_ERR_NOMEM, "out of memory");
             goto done;
         }
-        snprintf(labels[i], ln, "%s %s", src_name, per_ticker ? o->tickers[i] : masked);
+        snprintf(labels[i], ln, "%s %s", src_name, per_ticker ? tk[i].name : masked);
         if (per_ticker)
             free(masked);
         jobs[i].url = urls[i];
@@ -291,49 +384,45 @@ as_err ingest_prices(PGconn *db, const struct ingest_prices_opts *o, struct inge
     char started[32];
     utc_now_text(started);
     session_prepare(db);
-    if ((e = http_fetch_all(jobs, njobs, &o->http)))
+    f.o = o;
+    f.jobs = jobs;
+    f.targets = rep->targets;
+    f.tk = tk;
+    f.labels = labels;
+    f.per_ticker = per_ticker;
+    if (!(f.sets = calloc(njobs, sizeof *f.sets))) {
+        e = as_fail(AS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    struct http_opts http = o->http;
+    http.notify = prices_fetched;
+    http.notify_arg = &f;
+    if ((e = http_fetch_all(jobs, njobs, &http)))
         goto done;
     for (size_t i = 0; i < njobs; i++) {
         struct ingest_target *t = &rep->targets[i];
-        struct price_set s = {0};
-        as_err pe = jobs[i].err;
-        t->attempts = jobs[i].attempts;
-        if (pe) {
-            t->error = strdup(jobs[i].error);
-        } else {
-            const char *deflt = per_ticker ? o->tickers[i] : (o->ntickers == 1 ? o->tickers[0] : NULL);
-            as_clear_error();
-            pe = price_parse(o->source, &s, jobs[i].body, jobs[i].len, labels[i], deflt);
-            if (!pe) {
-                if (!per_ticker)
-                    price_set_keep(&s, o->tickers, o->ntickers);
-                pe = price_set_finish(&s, o->from, o->to);
-            }
-            if (pe)
-                t->error = error_copy(pe);
-        }
-        http_job_clear(&jobs[i]);
-        t->parsed = (long long)s.n;
-        t->skipped = s.skipped;
-        t->warning = s.warning ? strdup(s.warning) : NULL;
-        e = target_finish(db, t, "prices", src_name, started, pe, &s, NULL, NULL);
-        price_set_free(&s);
+        e = target_finish(db, t, "prices", src_name, started, t->err, &f.sets[i], NULL, NULL);
+        price_set_free(&f.sets[i]);
         if (e)
             goto done;
         if (t->err)
             rep->nfailed++;
         rows += t->inserted + t->updated + t->unchanged;
-        progress(o->progress, o->progress_arg, i + 1, njobs, rows);
+        progress(o->progress, o->progress_arg, "loading", i + 1, njobs, rows, f.bytes);
     }
 done:
     for (size_t i = 0; jobs && i < njobs; i++) {
         http_job_clear(&jobs[i]);
         free(labels[i]);
         free(urls[i]);
+        if (f.sets)
+            price_set_free(&f.sets[i]);
     }
     free(jobs);
     free(labels);
     free(urls);
+    free(tk);
+    free(f.sets);
     if (!e && rep->nfailed)
         e = as_fail(AS_ERR_SOURCE, "%zu of %zu %s targets failed", rep->nfailed, rep->ntargets,
                     src_name);
@@ -353,6 +442,45 @@ static as_err news_parse(enum news_source s, struct news_set *out, const char *b
     return as_fail(AS_ERR_USAGE, "unknown news source");
 }
 
+struct news_fetch {
+    const struct ingest_news_opts *o;
+    struct http_job *jobs;         /* (nurls) */
+    struct ingest_target *targets; /* (nurls) */
+    struct news_set *sets;         /* (nurls) the parsed answers */
+    char **labels;                 /* (nurls) */
+    long long rows, bytes;
+};
+
+/* http notify for news, as prices_fetched. */
+static void news_fetched(void *arg, struct http_job *job, const struct http_progress *p)
+{
+    struct news_fetch *f = arg;
+    const struct ingest_news_opts *o = f->o;
+    f->bytes = p->bytes;
+    if (job) {
+        size_t i = (size_t)(job - f->jobs);
+        struct ingest_target *t = &f->targets[i];
+        struct news_set *s = &f->sets[i];
+        t->attempts = job->attempts;
+        t->err = job->err;
+        if (t->err) {
+            t->error = strdup(job->error);
+        } else {
+            as_clear_error();
+            t->err = news_parse(o->source, s, job->body, job->len, f->labels[i]);
+            if (t->err)
+                t->error = error_copy(t->err);
+        }
+        http_job_clear(job);
+        t->parsed = (long long)s->n;
+        t->skipped = s->skipped;
+        t->warning = s->warning ? strdup(s->warning) : NULL;
+        if (!t->err)
+            f->rows += (long long)s->n;
+    }
+    progress(o->progress, o->progress_arg, "fetching", p->done, p->total, f->rows, p->bytes);
+}
+
 as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_report *rep)
 {
     const char *src_name = news_source_name(o->source);
@@ -367,6 +495,7 @@ as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_r
     struct http_job *jobs = calloc(o->nurls, sizeof *jobs);
     char **labels = calloc(o->nurls, sizeof *labels);
     char **urls = calloc(o->nurls, sizeof *urls);
+    struct news_fetch f = {.o = o, .jobs = jobs, .targets = rep->targets, .labels = labels};
     long long rows = 0;
     if (!jobs || !labels || !urls) {
         e = as_fail(AS_ERR_NOMEM, "out of memory");
@@ -396,43 +525,38 @@ as_err ingest_news(PGconn *db, const struct ingest_news_opts *o, struct ingest_r
     char started[32];
     utc_now_text(started);
     session_prepare(db);
-    if ((e = http_fetch_all(jobs, o->nurls, &o->http)))
+    if (!(f.sets = calloc(o->nurls, sizeof *f.sets))) {
+        e = as_fail(AS_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    struct http_opts http = o->http;
+    http.notify = news_fetched;
+    http.notify_arg = &f;
+    if ((e = http_fetch_all(jobs, o->nurls, &http)))
         goto done;
     for (size_t i = 0; i < o->nurls; i++) {
         struct ingest_target *t = &rep->targets[i];
-        struct news_set s = {0};
-        as_err pe = jobs[i].err;
-        t->attempts = jobs[i].attempts;
-        if (pe) {
-            t->error = strdup(jobs[i].error);
-        } else {
-            as_clear_error();
-            pe = news_parse(o->source, &s, jobs[i].body, jobs[i].len, labels[i]);
-            if (pe)
-                t->error = error_copy(pe);
-        }
-        http_job_clear(&jobs[i]);
-        t->parsed = (long long)s.n;
-        t->skipped = s.skipped;
-        t->warning = s.warning ? strdup(s.warning) : NULL;
-        e = target_finish(db, t, "news", src_name, started, pe, NULL, &s, t->target);
-        news_set_free(&s);
+        e = target_finish(db, t, "news", src_name, started, t->err, NULL, &f.sets[i], t->target);
+        news_set_free(&f.sets[i]);
         if (e)
             goto done;
         if (t->err)
             rep->nfailed++;
         rows += t->inserted + t->updated + t->unchanged;
-        progress(o->progress, o->progress_arg, i + 1, o->nurls, rows);
+        progress(o->progress, o->progress_arg, "loading", i + 1, o->nurls, rows, f.bytes);
     }
 done:
     for (size_t i = 0; jobs && i < o->nurls; i++) {
         http_job_clear(&jobs[i]);
         free(labels[i]);
         free(urls[i]);
+        if (f.sets)
+            news_set_free(&f.sets[i]);
     }
     free(jobs);
     free(labels);
     free(urls);
+    free(f.sets);
     if (!e && rep->nfailed)
         e = as_fail(AS_ERR_SOURCE, "%zu of %zu %s feeds failed", rep->nfailed, rep->ntargets,
                     src_name);

@@ -48,10 +48,34 @@ int news_source_from_name(const char *name);
 const char *price_source_name(enum price_source s);
 const char *news_source_name(enum news_source s);
 
-/* The real endpoint of each provider, with {ticker} {from} {to} {apikey}
- * placeholders ({from}/{to} as YYYY-MM-DD; Yahoo's as unix seconds are
- * {from_unix} {to_unix}).  CSV has none: it needs --base-url. */
+/* The real endpoint of each provider, with {ticker} {symbol} {from} {to}
+ * {apikey} placeholders ({from}/{to} as YYYY-MM-DD; Yahoo's as unix seconds
+ * are {from_unix} {to_unix}).  CSV has none: it needs --base-url. */
 const char *price_source_default_url(enum price_source s);
+
+/*
+ * A ticker as the user typed it, split into the name prices stores it
+ * under (`ticker`, the {ticker} of a URL template) and the provider's own
+ * symbol for it (`symbol`, the {symbol}).  Stooq names US listings with a
+ * market suffix, `nvda.us`, and indices with a caret, `^spx`: NVDA and
+ * NVDA.US both become ticker NVDA, symbol nvda.us (US listings are stored
+ * plain, as every other source stores them); a ticker that carries another
+ * of Stooq's market suffixes (.UK .DE .JP .HK .HU) or is an index keeps it
+ * (SAP.DE: ticker SAP.DE, symbol sap.de; ^SPX: ^SPX, ^spx).  For every
+ * other source both are the ticker as typed.  ticker holds tsize bytes,
+ * symbol ssize; a value that does not fit is cut.
+ */
+void price_source_symbol(enum price_source s, const char *given, char *ticker, size_t tsize,
+                         char *symbol, size_t ssize);
+
+/* A progress report: while the answers download (each parsed as it
+ * arrives), then while the parsed targets load. */
+struct ingest_progress {
+    const char *phase;  /* "fetching", then "loading" */
+    size_t done, total; /* targets fetched (or loaded) so far, of total */
+    long long rows;     /* rows parsed (fetching) or loaded (loading) so far */
+    long long bytes;    /* bytes received so far */
+};
 
 struct ingest_prices_opts {
     enum price_source source;
@@ -62,9 +86,10 @@ struct ingest_prices_opts {
     const char *url_template;   /* NULL: price_source_default_url() */
     const char *apikey;         /* NULL: the provider's environment variable */
     struct http_opts http;      /* http_opts_default() then adjust */
-    /* Called after each target finishes (done of total), for a progress
-     * line; may be NULL.  rows = rows loaded so far in this run. */
-    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    /* For a progress line, may be NULL: called from inside the transfers
+     * (each answer as it arrives, and every http.tick_ms), then after each
+     * target loads. */
+    void (*progress)(void *arg, const struct ingest_progress *p);
     void *progress_arg;
 };
 
@@ -74,7 +99,7 @@ struct ingest_news_opts {
     size_t nurls;
     const char *apikey;      /* NewsAPI: NULL = $NEWSAPI_KEY, put in {apikey} */
     struct http_opts http;
-    void (*progress)(void *arg, size_t done, size_t total, long long rows);
+    void (*progress)(void *arg, const struct ingest_progress *p); /* as for prices */
     void *progress_arg;
 };
 

@@ -178,6 +178,12 @@ void ny_date(char out[11], long long unix_utc);
 long long days_from_civil(int y, int m, int d);
 void civil_from_days(long long z, int *y, int *m, int *d);
 
+/* A plain decimal of len bytes at p ("-12.3456": sign, at most 15
+ * significant digits and 22 after the point, no exponent or spaces) -> 1
+ * with *out the same double strtod gives; 0 when the text is not of that
+ * form (the caller falls back to strtod). */
+int decimal_parse(const char *p, size_t len, double *out);
+
 /* "2025-01-27" -> 1 with *y *m *d set, 0 when not a valid date. */
 int date_parse_ymd(const char *s, size_t len, int *y, int *m, int *d);
 

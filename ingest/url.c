@@ -167,8 +167,10 @@ static void sb_encoded(struct sbuf *b, const char *s)
 
 as_err url_expand(char **out, const char *tmpl, const struct url_vars *v)
 {
-    static const char *names[] = {"ticker", "from", "to", "from_unix", "to_unix", "apikey"};
-    const char *vals[] = {v->ticker, v->from, v->to, v->from_unix, v->to_unix, v->apikey};
+    static const char *names[] = {"ticker", "symbol", "from", "to", "from_unix", "to_unix",
+                                  "apikey"};
+    const char *vals[] = {v->ticker, v->symbol, v->from, v->to, v->from_unix, v->to_unix,
+                          v->apikey};
     struct sbuf b = {0};
     *out = NULL;
     const char *p = tmpl;
@@ -187,7 +189,7 @@ as_err url_expand(char **out, const char *tmpl, const struct url_vars *v)
         if (!close || i == sizeof names / sizeof names[0]) {
             free(b.p);
             return as_fail(AS_ERR_USAGE, "URL template: unknown placeholder '%.*s' (known: "
-                           "{ticker} {from} {to} {from_unix} {to_unix} {apikey})",
+                           "{ticker} {symbol} {from} {to} {from_unix} {to_unix} {apikey})",
                            close ? (int)(close - open + 1) : (int)strlen(open), open);
         }
         /* Ticker symbols such as ^GSPC keep '^' readable; the rest of the

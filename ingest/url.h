@@ -28,10 +28,10 @@
 as_err url_canonical(char **out, const char *url);
 
 struct url_vars {
-    const char *ticker, *from, *to, *from_unix, *to_unix, *apikey;
+    const char *ticker, *symbol, *from, *to, *from_unix, *to_unix, *apikey;
 };
 
-/* Replace {ticker} {from} {to} {from_unix} {to_unix} {apikey} in tmpl
+/* Replace {ticker} {symbol} {from} {to} {from_unix} {to_unix} {apikey} in tmpl
  * (values are percent-encoded; NULL values expand to "").  *out is heap;
  * caller frees.  AS_ERR_USAGE for an unknown {placeholder}. */
 as_err url_expand(char **out, const char *tmpl, const struct url_vars *v);

@@ -76,6 +76,38 @@ static int words_split(char *buf, const char **out, int max)
     return n;
 }
 
+as_err nightly_feeds_parse(char *buf, const char **kinds, const char **urls, int max, int *n)
+{
+    *n = 0;
+    int k = 0;
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+        size_t len = strlen(w);
+        while (len && w[len - 1] == ',')
+            w[--len] = '\0';
+        if (!len) /* a comma standing alone */
+            continue;
+        if (k % 2 == 0) {
+            if (news_source_from_name(w) < 0)
+                return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: unknown source '%s' "
+                               "(expected `source URL` pairs: rss, atom, gdelt, newsapi, json)",
+                               w);
+            if (k / 2 >= max)
+                return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: more than %d feeds",
+                               max);
+            kinds[k / 2] = w;
+        } else {
+            urls[k / 2] = w;
+        }
+        k++;
+    }
+    if (k % 2)
+        return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: source '%s' has no URL",
+                       kinds[k / 2]);
+    *n = k / 2;
+    return AS_OK;
+}
+
 static void report_sum(const struct ingest_report *rep, long long *ins, long long *upd,
                        long long *same, char *failed, size_t flen)
 {
@@ -110,16 +142,20 @@ static as_err setting_long(long *out, const char *key, long lo, long hi)
 /* The ingest.* transfer settings, as `aftershock ingest` applies them. */
 static as_err http_from_settings(struct http_opts *h)
 {
-    long concurrency, timeout, retries;
+    long concurrency, timeout, retries, interval, retry_after_max;
     as_err e;
     if ((e = setting_long(&concurrency, "ingest.concurrency", 1, 64)) ||
         (e = setting_long(&timeout, "ingest.timeout", 1, 3600)) ||
-        (e = setting_long(&retries, "ingest.retries", 0, 20)))
+        (e = setting_long(&retries, "ingest.retries", 0, 20)) ||
+        (e = setting_long(&interval, "ingest.host_interval_ms", 0, 600000)) ||
+        (e = setting_long(&retry_after_max, "ingest.retry_after_max", 0, 86400)))
         return e;
     *h = http_opts_default();
     h->max_parallel = (int)concurrency;
     h->total_timeout_ms = timeout * 1000;
     h->max_attempts = (int)retries + 1;
+    h->host_interval_ms = interval;
+    h->retry_after_max_ms = retry_after_max * 1000;
     return AS_OK;
 }
 
@@ -184,21 +220,18 @@ static as_err step_ingest(struct run *run)
         return pe;
     long long pins = ins, pupd = upd;
 
-    /* News: "source URL" pairs separated by commas. */
+    /* News: "source URL" pairs (nightly_feeds_parse). */
     char fbuf[8192];
     snprintf(fbuf, sizeof fbuf, "%s", opt_or(o->news_feeds, "ingest.news_feeds"));
-    int nfeeds = 0;
-    char *save = NULL;
+    const char *kinds[MAX_FEEDS], *furls[MAX_FEEDS];
+    int nfeeds;
+    if ((e = nightly_feeds_parse(fbuf, kinds, furls, MAX_FEEDS, &nfeeds)))
+        return e;
     as_err ne = AS_OK;
-    for (char *pair = strtok_r(fbuf, ",", &save); pair; pair = strtok_r(NULL, ",", &save)) {
-        char kind[32], furl[4096];
-        if (sscanf(pair, " %31s %4095s", kind, furl) != 2)
-            return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: '%s' is not `source URL`", pair);
-        int ns = news_source_from_name(kind);
-        if (ns < 0)
-            return as_fail(AS_ERR_USAGE, "setting ingest.news_feeds: unknown source '%s'", kind);
-        const char *urls[1] = {furl};
-        struct ingest_news_opts no = {.source = (enum news_source)ns, .urls = urls, .nurls = 1,
+    for (int i = 0; i < nfeeds; i++) {
+        const char *urls[1] = {furls[i]};
+        struct ingest_news_opts no = {.source = (enum news_source)news_source_from_name(kinds[i]),
+                                      .urls = urls, .nurls = 1,
                                       .apikey = config_get("ingest.newsapi_key"), .http = http};
         as_err e1 = ingest_news(run->db, &no, &rep);
         report_sum(&rep, &ins, &upd, &same, failed, sizeof failed);
@@ -207,7 +240,6 @@ static as_err step_ingest(struct run *run)
             return e1;
         if (e1)
             ne = e1;
-        nfeeds++;
     }
     run->rows = ins + upd;
     snprintf(run->detail, sizeof run->detail,

@@ -42,7 +42,7 @@ struct nightly_opts {
     const char *tickers;         /* ingest.tickers (space-separated) */
     const char *price_source;    /* ingest.price_source */
     const char *price_url;       /* ingest.price_url */
-    const char *news_feeds;      /* ingest.news_feeds ("rss URL, json URL") */
+    const char *news_feeds;      /* ingest.news_feeds ("rss URL json URL") */
     const char *securities_file; /* securities.file ("" = skip) */
     const char *shares_file;     /* securities.shares_file ("" = skip) */
     int lookback_days;           /* ingest.lookback_days */
@@ -76,5 +76,17 @@ as_err nightly_run(PGconn *db, const struct nightly_opts *o, struct nightly_resu
  * command line was fine.  So: 1 a step failed or the lock is held, 2 a bad
  * command line, 3 database unreachable, 4 a data source failed. */
 int nightly_exit_code(as_err e, const struct nightly_result *r);
+
+/*
+ * ingest.news_feeds: `source URL` pairs separated by whitespace.  A comma
+ * that ends a word separates too, so the `rss A, json B` form still reads
+ * as two feeds, but a comma inside a URL does not (NewsAPI's
+ * domains=reuters.com,ft.com stays whole); a URL that must end with a comma
+ * writes it as %2C.  URLs cannot hold whitespace (RFC 3986), so nothing
+ * needs quoting.  Splits buf in place into at most max pairs (kinds[i] a
+ * known news source, urls[i]), *n of them.  AS_ERR_USAGE naming the setting
+ * for an unknown source, a source without a URL, or more than max pairs.
+ */
+as_err nightly_feeds_parse(char *buf, const char **kinds, const char **urls, int max, int *n);
 
 #endif

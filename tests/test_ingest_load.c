@@ -9,8 +9,10 @@
  * (and leave exactly the clean run minus that target), with the failure in
  * ingest_runs.  Database contents are compared as md5 of every row's text
  * in key order, computed by PostgreSQL.  Retry delays are 20 ms here
- * (backoff_base_ms) so the whole file runs in a few seconds; only the
- * Retry-After cases wait the server's one second.
+ * (backoff_base_ms) so the whole file runs in seconds; what waits is what
+ * is being timed: the Retry-After cases (1-2 s), the slow answer behind the
+ * progress test (3 s) and the per-host spacing (0.4-0.7 s a request).
+ * `aftershock ingest` itself runs as AFTERSHOCK_BIN (tests/run.sh sets it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,7 +23,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pty.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/db.h"
 #include "ingest/http.h"
@@ -220,6 +226,227 @@ static void test_clean_run_twice_changes_nothing(void **state)
     assert_string_equal(second, clean_md5);
 }
 
+/* A re-run where a fraction of the stored rows differ and some are
+ * missing, as after a provider re-adjusts part of a history: of NVDA's 252
+ * bars (numbered 1..252 by date), the 25 with number % 10 == 0 get a wrong
+ * adj_close and the 25 with number % 10 == 5 are deleted, so the run must
+ * insert 25, update 25 and leave 252 - 50 = 202 alone, touch ingested_at
+ * of those 50 only, and end equal to the clean run. */
+static void test_changed_fraction(void **state)
+{
+    (void)state;
+    NEED_DB();
+    struct ingest_report rep;
+    tables_empty();
+    assert_int_equal(run_yahoo("ok", 0, &rep), AS_OK);
+    ingest_report_free(&rep);
+    assert_int_equal(db_exec(db,
+                             "UPDATE prices SET ingested_at = '2000-01-01 00:00+00';"
+                             "WITH n AS (SELECT date, row_number() OVER (ORDER BY date) AS k "
+                             "FROM prices WHERE ticker = 'NVDA') "
+                             "UPDATE prices p SET adj_close = p.adj_close * 2 FROM n "
+                             "WHERE p.ticker = 'NVDA' AND p.date = n.date AND n.k % 10 = 0;"
+                             "WITH n AS (SELECT date, row_number() OVER (ORDER BY date) AS k "
+                             "FROM prices WHERE ticker = 'NVDA') "
+                             "DELETE FROM prices p USING n "
+                             "WHERE p.ticker = 'NVDA' AND p.date = n.date AND n.k % 10 = 5"),
+                     AS_OK);
+    assert_int_equal(run_yahoo("ok", 0, &rep), AS_OK);
+    assert_int_equal(rep.targets[0].inserted, 25);
+    assert_int_equal(rep.targets[0].updated, 25);
+    assert_int_equal(rep.targets[0].unchanged, 202);
+    assert_int_equal(rep.targets[1].inserted, 0);
+    assert_int_equal(rep.targets[1].updated, 0);
+    assert_int_equal(rep.targets[1].unchanged, 1);
+    ingest_report_free(&rep);
+    char now[64];
+    snapshot(now);
+    assert_string_equal(now, clean_md5);
+    char *v = query_text("SELECT count(*) FILTER (WHERE ingested_at > '2000-01-01 00:00+00') "
+                         "|| ' ' || count(*) FROM prices WHERE ticker = 'NVDA'");
+    assert_string_equal(v, "50 252");
+    free(v);
+    v = query_text("SELECT rows FROM ingest_runs WHERE target = 'NVDA' ORDER BY id DESC LIMIT 1");
+    assert_string_equal(v, "50");
+    free(v);
+}
+
+/* Stooq through the default URL's {symbol}: NVDA.US and NVDA both fetch
+ * Stooq's nvda.us (here a file of that name holding the recorded answer)
+ * and both store NVDA, so the second run changes nothing.  January 2025 of
+ * the fixture has 20 bars (grep -c ^2025-01); 2025-01-27 closed at 118.42. */
+static void test_stooq_symbol_stored_plain(void **state)
+{
+    (void)state;
+    NEED_DB();
+    const char *t = getenv("AS_TEST_TMP");
+    char dir[1024], path[1100], tmpl[1200];
+    snprintf(dir, sizeof dir, "%s/stooq-%d", t && t[0] ? t : "/tmp", (int)getpid());
+    assert_int_equal(mkdir(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/nvda.us.csv", dir);
+    size_t len;
+    char *body = ingest_fixture_read("stooq_nvda_us_d.csv", &len);
+    assert_non_null(body);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(body, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    free(body);
+    snprintf(tmpl, sizeof tmpl, "file://%s/{symbol}.csv", dir);
+    tables_empty();
+    static const char *given[] = {"NVDA.US", "NVDA"};
+    for (int run = 0; run < 2; run++) {
+        struct ingest_prices_opts o = {.source = PRICE_SRC_STOOQ, .tickers = given + run,
+                                       .ntickers = 1, .from = "2025-01-01", .to = "2025-01-31",
+                                       .url_template = tmpl, .http = fast_http()};
+        struct ingest_report rep;
+        as_err e = ingest_prices(db, &o, &rep);
+        if (e)
+            fprintf(stderr, "stooq %s: %s\n", given[run], as_last_error());
+        assert_int_equal(e, AS_OK);
+        assert_string_equal(rep.targets[0].target, "NVDA");
+        assert_int_equal(rep.targets[0].inserted, run ? 0 : 20);
+        assert_int_equal(rep.targets[0].unchanged, run ? 20 : 0);
+        ingest_report_free(&rep);
+    }
+    char *v = query_text("SELECT string_agg(DISTINCT ticker, ',') || ' ' || count(*) || ' ' || "
+                         "max(close) FILTER (WHERE date = '2025-01-27') FROM prices");
+    assert_string_equal(v, "NVDA 20 118.42");
+    free(v);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Run `aftershock ARGS...` (AFTERSHOCK_BIN, as tests/run.sh sets it) with
+ * stdout and stderr on a pseudo-terminal (pty) or a pipe, collecting up to
+ * outlen - 1 bytes of what it prints into out.  *seen_ms: milliseconds
+ * after the start at which `needle` first appeared (-1: never); *end_ms:
+ * when the program closed its output.  Returns its exit status, -1 when it
+ * could not run. */
+static int cli_run(const char *const *args, int pty, char *out, size_t outlen,
+                   const char *needle, long *seen_ms, long *end_ms)
+{
+    const char *bin = getenv("AFTERSHOCK_BIN");
+    if (!bin || !bin[0])
+        bin = "./aftershock";
+    const char *argv[32] = {bin};
+    size_t n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    int fd = -1, pfd[2] = {-1, -1};
+    pid_t pid;
+    if (pty) {
+        pid = forkpty(&fd, NULL, NULL, NULL);
+    } else {
+        if (pipe(pfd) != 0)
+            return -1;
+        pid = fork();
+        if (pid == 0) {
+            dup2(pfd[1], 1);
+            dup2(pfd[1], 2);
+            close(pfd[0]);
+            close(pfd[1]);
+        }
+        fd = pfd[0];
+    }
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    if (!pty)
+        close(pfd[1]);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    size_t len = 0;
+    *seen_ms = -1;
+    for (;;) {
+        char buf[4096];
+        ssize_t k = read(fd, buf, sizeof buf); /* a pty reads EIO once the child is gone */
+        if (k <= 0)
+            break;
+        size_t take = (size_t)k < outlen - 1 - len ? (size_t)k : outlen - 1 - len;
+        memcpy(out + len, buf, take);
+        len += take;
+        out[len] = '\0';
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        if (*seen_ms < 0 && needle && strstr(out, needle))
+            *seen_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    *end_ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    out[len] = '\0';
+    close(fd);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return -1;
+    return WEXITSTATUS(status);
+}
+
+/* The progress line moves while answers download: NVDA's answer takes the
+ * server 3 s (mode slow), AAPL's comes at once, so on a terminal the line
+ * "fetching 1/2, 1 rows" (AAPL's one bar parsed) must show well before the
+ * run ends, and the end must come after those 3 s.  Without a terminal
+ * nothing of it is printed. */
+static void test_progress_during_downloads(void **state)
+{
+    (void)state;
+    NEED_DB();
+    char tmpl[256], out[16384];
+    tables_empty();
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/slow/1/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
+    const char *args[] = {"--db", conninfo, "ingest", "prices", "--source", "yahoo",
+                          "--base-url", tmpl, "--timeout", "20", "NVDA", "AAPL", NULL};
+    long seen, end;
+    int rc = cli_run(args, 1, out, sizeof out, "fetching 1/2, 1 rows", &seen, &end);
+    if (rc != 0 || seen < 0)
+        fprintf(stderr, "exit %d, output:\n%s\n", rc, out);
+    assert_int_equal(rc, 0);
+    assert_true(seen >= 0);
+    assert_true(end >= 2900);       /* NVDA really was the last to arrive */
+    assert_true(seen < end - 1000); /* and the line showed while it was awaited */
+    assert_non_null(strstr(out, "\r\033[Kaftershock: ingest prices: fetching 1/2, 1 rows, "));
+    assert_non_null(strstr(out, "loading 2/2, 253 rows"));
+    assert_non_null(strstr(out, "NVDA         yahoo    inserted 252"));
+
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/ok/0/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
+    rc = cli_run(args, 0, out, sizeof out, NULL, &seen, &end);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "NVDA         yahoo    inserted 0, updated 0, unchanged 252"));
+    assert_null(strstr(out, "fetching"));
+    assert_null(strstr(out, "\r"));
+}
+
+/* Milliseconds between the second and third requests of `tag` as the
+ * fault server saw them arrive (its /_times/TAG answer); -1 when unknown. */
+static double arrival_gap_ms(const char *tag)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/_times/%s", port, tag);
+    struct http_job j = {.url = url, .label = "fault server times"};
+    struct http_opts h = fast_http();
+    if (http_fetch_all(&j, 1, &h) != AS_OK || j.err) {
+        http_job_clear(&j);
+        return -1;
+    }
+    char *p = j.body, *end;
+    double t[3];
+    int n = 0;
+    for (; n < 3; n++, p = end) {
+        t[n] = strtod(p, &end);
+        if (end == p)
+            break;
+    }
+    double gap = n == 3 ? t[2] - t[1] : -1;
+    fprintf(stderr, "%s: requests arrived %.1f ms apart\n", tag, gap);
+    http_job_clear(&j);
+    return gap;
+}
+
 static void test_faults_that_heal(void **state)
 {
     (void)state;
@@ -228,7 +455,7 @@ static void test_faults_that_heal(void **state)
         const char *mode;
         int n;
         int min_ms; /* the wait the server asked for, at least */
-    } cases[] = {{"429", 1, 900}, {"429date", 1, 0}, {"500", 1, 0}, {"503", 2, 0},
+    } cases[] = {{"429", 1, 990}, {"429date", 1, 990}, {"500", 1, 0}, {"503", 2, 0},
                  {"slow", 1, 900}, {"reset", 1, 0}, {"truncate", 1, 0}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         struct ingest_report rep;
@@ -243,8 +470,11 @@ static void test_faults_that_heal(void **state)
         assert_int_equal(e, AS_OK);
         assert_int_equal(rep.targets[0].attempts, cases[i].n + 1);
         assert_int_equal(rep.targets[1].attempts, 1);
-        /* Retry-After: 1 must be honoured although our own backoff is 20 ms;
-         * the slow fault must be cut at the 1 s timeout, not wait 3 s. */
+        /* Retry-After must be honoured although our own backoff is 20 ms:
+         * "1" is 1000 ms; the HTTP-date, two seconds ahead in whole seconds,
+         * 1000 or 2000 ms by our clock (990: both clocks here count whole
+         * milliseconds).  The slow fault must be cut at the 1 s timeout, not
+         * wait 3 s. */
         assert_true(ms >= cases[i].min_ms);
         if (strcmp(cases[i].mode, "slow") == 0)
             assert_true(ms < 2900);
@@ -269,20 +499,117 @@ static void test_gzip_and_host_spacing(void **state)
     snapshot(now);
     assert_string_equal(now, clean_md5);
 
-    /* Per-host spacing: two requests to one host 300 ms apart at least. */
+    /* Per-host spacing, where the server sees it: requests to one host
+     * host_interval_ms apart at least.  Three requests for the same file
+     * (AAPL's answer, three tickers in the query), measured between the
+     * second and the third: those two both travel on the connection the
+     * first one opened, so their arrivals trail their starts equally.
+     * Less 15 ms for what is left of that (scheduling on a busy machine). */
+    static const char *tickers[] = {"A1", "A2", "A3"};
+    char tmpl[256], tag[32];
+    snprintf(tag, sizeof tag, "t%d", ++tag_seq);
+    snprintf(tmpl, sizeof tmpl,
+             "http://127.0.0.1:%d/%s/ok/0/-/yahoo_chart_AAPL.json?s={ticker}", port, tag);
+    struct ingest_prices_opts o = {.source = PRICE_SRC_YAHOO, .tickers = tickers, .ntickers = 3,
+                                   .url_template = tmpl, .http = fast_http()};
+    o.http.host_interval_ms = 400;
+    assert_int_equal(ingest_prices(db, &o, &rep), AS_OK);
+    ingest_report_free(&rep);
+    assert_true(arrival_gap_ms(tag) >= 400 - 15);
+}
+
+/* The same through `aftershock ingest`: the --host-interval-ms option, and
+ * the ingest.host_interval_ms setting (from its environment variable). */
+static void test_host_interval_setting(void **state)
+{
+    (void)state;
+    NEED_DB();
+    char tmpl[256], tag[32], out[16384];
+    long seen, end;
+    for (int via_option = 1; via_option >= 0; via_option--) {
+        snprintf(tag, sizeof tag, "t%d", ++tag_seq);
+        snprintf(tmpl, sizeof tmpl,
+                 "http://127.0.0.1:%d/%s/ok/0/-/yahoo_chart_AAPL.json?s={ticker}", port, tag);
+        const char *args[] = {"--db", conninfo, "ingest", "prices", "--source", "yahoo",
+                              "--base-url", tmpl, "A1", "A2", "A3", NULL, NULL, NULL};
+        if (via_option) {
+            args[8] = "--host-interval-ms";
+            args[9] = "700";
+            args[10] = "A1";
+            args[11] = "A2";
+            args[12] = "A3";
+        }
+        setenv("AFTERSHOCK_INGEST_HOST_INTERVAL_MS", via_option ? "100" : "600", 1);
+        int rc = cli_run(args, 0, out, sizeof out, NULL, &seen, &end);
+        unsetenv("AFTERSHOCK_INGEST_HOST_INTERVAL_MS");
+        if (rc != 0)
+            fprintf(stderr, "exit %d:\n%s\n", rc, out);
+        assert_int_equal(rc, 0);
+        double gap = arrival_gap_ms(tag);
+        assert_true(gap >= (via_option ? 700 : 600) - 15); /* tolerance as above */
+        if (via_option)
+            assert_true(gap < 100 + 700); /* the option, not the setting, decided */
+    }
+}
+
+/* `aftershock ingest` with one of two sources failing: the other loads,
+ * the failure is printed, and the exit code is 4 (a data source failed). */
+static void test_cli_exit_4_when_one_source_fails(void **state)
+{
+    (void)state;
+    NEED_DB();
+    tables_empty();
+    char tmpl[256], out[16384];
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/500/-1/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
+    const char *args[] = {"--db", conninfo, "ingest", "prices", "--source", "yahoo",
+                          "--base-url", tmpl, "--retries", "1", "--backoff-ms", "10",
+                          "--host-interval-ms", "0", "NVDA", "AAPL", NULL};
+    long seen, end;
+    int rc = cli_run(args, 0, out, sizeof out, NULL, &seen, &end);
+    if (rc != 4)
+        fprintf(stderr, "exit %d:\n%s\n", rc, out);
+    assert_int_equal(rc, 4);
+    assert_non_null(strstr(out, "aftershock: error: yahoo NVDA: HTTP 500 (gave up after 2 "
+                                "attempts)\n"));
+    assert_non_null(strstr(out, "NVDA         yahoo    FAILED\n"));
+    assert_non_null(strstr(out, "AAPL         yahoo    inserted 1, updated 0, unchanged 0\n"));
+    char *v = query_text("SELECT string_agg(ticker, ',' ORDER BY ticker) FROM prices");
+    assert_string_equal(v, "AAPL");
+    free(v);
+}
+
+/* A Retry-After past the cap is not waited for, nor cut short: the source
+ * fails at once and says why; the other source loads. */
+static void test_retry_after_cap(void **state)
+{
+    (void)state;
+    NEED_DB();
     static const char *tickers[] = {"NVDA", "AAPL"};
     char tmpl[256];
-    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/s/ok/0/NVDA/yahoo_chart_{ticker}.json", port);
+    snprintf(tmpl, sizeof tmpl, "http://127.0.0.1:%d/t%d/429long/-1/NVDA/yahoo_chart_{ticker}.json",
+             port, ++tag_seq);
     struct ingest_prices_opts o = {.source = PRICE_SRC_YAHOO, .tickers = tickers, .ntickers = 2,
                                    .url_template = tmpl, .http = fast_http()};
-    o.http.host_interval_ms = 300;
+    o.http.retry_after_max_ms = 5000;
+    struct ingest_report rep;
+    tables_empty();
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    assert_int_equal(ingest_prices(db, &o, &rep), AS_OK);
+    assert_int_equal(ingest_prices(db, &o, &rep), AS_ERR_SOURCE);
     clock_gettime(CLOCK_MONOTONIC, &b);
-    ingest_report_free(&rep);
     long ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-    assert_true(ms >= 300);
+    assert_true(ms < 3000); /* neither 3600 s nor the 5 s cap */
+    assert_int_equal(rep.targets[0].attempts, 1);
+    assert_string_equal(rep.targets[0].error,
+                        "yahoo NVDA: HTTP 429 with Retry-After 3600 s, longer than the 5 s "
+                        "allowed (--retry-after-max, ingest.retry_after_max); not retried");
+    assert_int_equal(rep.targets[1].err, AS_OK);
+    assert_int_equal(rep.targets[1].inserted, 1);
+    ingest_report_free(&rep);
+    char now[64];
+    snapshot(now);
+    assert_string_equal(now, aapl_only_md5);
 }
 
 static void test_faults_that_fail_one_source(void **state)
@@ -424,8 +751,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retry_after_values),
         cmocka_unit_test(test_clean_run_twice_changes_nothing),
+        cmocka_unit_test(test_changed_fraction),
+        cmocka_unit_test(test_stooq_symbol_stored_plain),
         cmocka_unit_test(test_faults_that_heal),
         cmocka_unit_test(test_gzip_and_host_spacing),
+        cmocka_unit_test(test_progress_during_downloads),
+        cmocka_unit_test(test_host_interval_setting),
+        cmocka_unit_test(test_cli_exit_4_when_one_source_fails),
+        cmocka_unit_test(test_retry_after_cap),
         cmocka_unit_test(test_faults_that_fail_one_source),
         cmocka_unit_test(test_news_feeds_load_once),
         cmocka_unit_test(test_api_key_never_shown),

@@ -18,7 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ingest/ingest.h"
 #include "ingest/parse.h"
+#include "ingest/url.h"
 #include "tests/support/ingest_fixture.h"
 
 #define PRICE_TOL 5e-7
@@ -335,6 +337,87 @@ static void test_finish_filters_and_dedupes(void **state)
     price_set_free(&s);
 }
 
+/* Stooq's URL for a ticker and the name it is stored under.  Stooq's own
+ * download links are s=nvda.us for Nvidia (its file is nvda_us_d.csv, the
+ * fixture above) and s=^spx for the S&P 500 (spx_d.csv); US listings are
+ * stored plain, as Yahoo's answers store them (NVDA). */
+static void test_stooq_symbols(void **state)
+{
+    (void)state;
+    static const struct {
+        enum price_source src;
+        const char *given, *ticker, *symbol, *url;
+    } cases[] = {
+        {PRICE_SRC_STOOQ, "NVDA", "NVDA", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "NVDA.US", "NVDA", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "nvda.us", "nvda", "nvda.us", "https://stooq.com/q/d/l/?s=nvda.us&i=d"},
+        {PRICE_SRC_STOOQ, "SAP.DE", "SAP.DE", "sap.de", "https://stooq.com/q/d/l/?s=sap.de&i=d"},
+        {PRICE_SRC_STOOQ, "^SPX", "^SPX", "^spx", "https://stooq.com/q/d/l/?s=^spx&i=d"},
+        {PRICE_SRC_STOOQ, "BRK-B", "BRK-B", "brk-b.us", "https://stooq.com/q/d/l/?s=brk-b.us&i=d"},
+        /* not a market suffix: US gets one */
+        {PRICE_SRC_STOOQ, "A.USD", "A.USD", "a.usd.us", "https://stooq.com/q/d/l/?s=a.usd.us&i=d"},
+        {PRICE_SRC_YAHOO, "NVDA.US", "NVDA.US", "NVDA.US", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char ticker[TICKER_MAX], symbol[TICKER_MAX + 4];
+        price_source_symbol(cases[i].src, cases[i].given, ticker, sizeof ticker, symbol,
+                            sizeof symbol);
+        assert_string_equal(ticker, cases[i].ticker);
+        assert_string_equal(symbol, cases[i].symbol);
+        if (!cases[i].url)
+            continue;
+        char *url;
+        struct url_vars v = {.ticker = ticker, .symbol = symbol};
+        assert_int_equal(url_expand(&url, price_source_default_url(cases[i].src), &v), AS_OK);
+        assert_string_equal(url, cases[i].url);
+        free(url);
+    }
+}
+
+/* decimal_parse against glibc's strtod (correctly rounded, shares no code
+ * with it), bit for bit: random decimals of 1..15 digits with 0..15 of them
+ * after the point, signs, and the edge forms (leading zeros are not
+ * significant; 22 places after the point is the most 10^k stays exact). */
+static void test_decimal_parse_matches_strtod(void **state)
+{
+    (void)state;
+    static const char *const edge[] = {"0", "-0", "+7", "5.", ".5", "-.5", "0.0001",
+                                       "000123.4500", "999999999999999", "0.999999999999999",
+                                       "0.0000000000000000000001", "-00.000123456789012345",
+                                       "118.42", "5969.04"};
+    for (size_t i = 0; i < sizeof edge / sizeof edge[0]; i++) {
+        double v;
+        assert_int_equal(decimal_parse(edge[i], strlen(edge[i]), &v), 1);
+        double w = strtod(edge[i], NULL);
+        assert_memory_equal(&v, &w, sizeof v);
+    }
+    static const char *const not_plain[] = {"", "-", "+", ".", "1e5", "1.2.3", "12a", " 1",
+                                            "1234567890123456", "0.00000000000000000000001",
+                                            "nan", "inf", "0x10"};
+    for (size_t i = 0; i < sizeof not_plain / sizeof not_plain[0]; i++) {
+        double v;
+        assert_int_equal(decimal_parse(not_plain[i], strlen(not_plain[i]), &v), 0);
+    }
+    unsigned seed = 20250127;
+    for (int i = 0; i < 200000; i++) {
+        char buf[40];
+        int digits = 1 + rand_r(&seed) % 15, point = rand_r(&seed) % (digits + 1), k = 0;
+        if (rand_r(&seed) % 4 == 0)
+            buf[k++] = '-';
+        for (int d = 0; d < digits; d++) {
+            if (d == digits - point && point > 0)
+                buf[k++] = '.';
+            buf[k++] = (char)('0' + rand_r(&seed) % 10);
+        }
+        buf[k] = '\0';
+        double v;
+        assert_int_equal(decimal_parse(buf, (size_t)k, &v), 1);
+        double w = strtod(buf, NULL);
+        if (memcmp(&v, &w, sizeof v) != 0)
+            fail_msg("'%s': %.17g, strtod %.17g", buf, v, w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -343,6 +426,8 @@ int main(void)
         cmocka_unit_test(test_yahoo_truncated_and_html),
         cmocka_unit_test(test_stooq_english_drops_snapshots),
         cmocka_unit_test(test_stooq_polish_headers),
+        cmocka_unit_test(test_stooq_symbols),
+        cmocka_unit_test(test_decimal_parse_matches_strtod),
         cmocka_unit_test(test_plain_yahoo_csv_any_column_order),
         cmocka_unit_test(test_long_panel),
         cmocka_unit_test(test_yfinance_download_multiheader),

@@ -512,6 +512,85 @@ static void test_news_key_from_settings(void **state)
                      2);
 }
 
+/* ingest.news_feeds splits at whitespace and at a comma ending a word, never
+ * inside a URL (nightly.h); each expectation below is that rule applied by
+ * hand. */
+static void test_feeds_setting_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value;
+        int n;
+        const char *want; /* "kind url|kind url", or the exact error */
+    } cases[] = {
+        {"rss file:///a/x.xml json file:///b/y,z.json", 2,
+         "rss file:///a/x.xml|json file:///b/y,z.json"},
+        {"rss https://e.com/ai.xml, newsapi https://n.org/v2/everything?q=AI&domains=a.com,b.com",
+         2, "rss https://e.com/ai.xml|newsapi https://n.org/v2/everything?q=AI&domains=a.com,b.com"},
+        {"  gdelt\thttps://g.org/doc?query=x&mode=ArtList ,  atom https://a.org/f,  ", 2,
+         "gdelt https://g.org/doc?query=x&mode=ArtList|atom https://a.org/f"},
+        {"json https://h/x%2C", 1, "json https://h/x%2C"},
+        {"", 0, ""},
+        {"rss", -1, "setting ingest.news_feeds: source 'rss' has no URL"},
+        {"rss https://a/x,json https://b/y", -1,
+         "setting ingest.news_feeds: unknown source 'https://b/y' (expected `source URL` pairs: "
+         "rss, atom, gdelt, newsapi, json)"},
+        {"web https://a/x", -1,
+         "setting ingest.news_feeds: unknown source 'web' (expected `source URL` pairs: rss, "
+         "atom, gdelt, newsapi, json)"},
+        {"rss a rss b rss c", -1, "setting ingest.news_feeds: more than 2 feeds"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[512], got[1024] = "";
+        snprintf(buf, sizeof buf, "%s", cases[i].value);
+        const char *kinds[2], *urls[2];
+        int n = -2;
+        as_err e = nightly_feeds_parse(buf, kinds, urls, 2, &n);
+        if (cases[i].n < 0) {
+            assert_int_equal(e, AS_ERR_USAGE);
+            assert_string_equal(as_last_error(), cases[i].want);
+            continue;
+        }
+        assert_int_equal(e, AS_OK);
+        assert_int_equal(n, cases[i].n);
+        for (int k = 0; k < n; k++) {
+            size_t l = strlen(got);
+            snprintf(got + l, sizeof got - l, "%s%s %s", k ? "|" : "", kinds[k], urls[k]);
+        }
+        assert_string_equal(got, cases[i].want);
+    }
+}
+
+/* The nightly run loads a feed whose URL holds a comma: the bundled news
+ * under file names with commas, given in both forms the setting allows. */
+static void test_feed_url_with_comma(void **state)
+{
+    (void)state;
+    NEED_DB();
+    char cmd[4096], feeds[2600];
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s/deep,seek.rss' && cp '%s' '%s/deep,seek.json'",
+             testdb_src_path("data/news/deepseek-2025-01.rss"), tmpdir,
+             testdb_src_path("data/news/deepseek-2025-01.json"), tmpdir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(feeds, sizeof feeds, "rss file://%s/deep,seek.rss, json file://%s/deep,seek.json",
+             tmpdir, tmpdir);
+    struct nightly_opts o = opts("2025-01-24", &outbox_mail);
+    o.news_feeds = feeds;
+    struct nightly_result r;
+    if (nightly_run(db, &o, &r) != AS_OK)
+        fail_msg("nightly_run: %s", as_last_error());
+    char sql[3000];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM ingest_runs WHERE kind = 'news' AND status = 'ok' AND "
+             "target IN ('file://%s/deep,seek.rss', 'file://%s/deep,seek.json')",
+             tmpdir, tmpdir);
+    assert_int_equal(count_of(sql, NULL), 2);
+    assert_int_equal(count_of("SELECT count(*) FROM runs WHERE run_date = $1::date AND step = "
+                              "'ingest' AND status = 'ok' AND detail LIKE '%news: 2 feeds%'",
+                              "2025-01-24"),
+                     1);
+}
+
 static void test_killed_then_rerun(void **state)
 {
     (void)state;
@@ -736,6 +815,8 @@ int main(void)
         cmocka_unit_test(test_failed_step_resumes_cli),
         cmocka_unit_test(test_bad_setting_exits_1),
         cmocka_unit_test(test_news_key_from_settings),
+        cmocka_unit_test(test_feeds_setting_parse),
+        cmocka_unit_test(test_feed_url_with_comma),
         cmocka_unit_test(test_killed_then_rerun),
         cmocka_unit_test(test_saturday_skipped),
         cmocka_unit_test(test_latest_session),

@@ -12,7 +12,9 @@ first N requests for this exact path (N = -1: all of them) get the fault
 MODE instead:
 
     429        status 429 with Retry-After: 1 (delta seconds)
-    429date    status 429 with Retry-After as an HTTP-date one second ahead
+    429date    status 429 with Retry-After as an HTTP-date two seconds ahead
+               (whole seconds, so the wait it asks for is 1 to 2 s)
+    429long    status 429 with Retry-After: 3600 (past any sensible cap)
     500, 503   that status with a small HTML body
     slow       waits 3 s before answering (past the client's timeout)
     reset      closes the connection with a TCP RST, no answer
@@ -21,7 +23,11 @@ MODE instead:
     invalid    200 with JSON cut in half and closed with a stray brace
     gzip       not a fault: the body gzip-compressed, Content-Encoding: gzip
 
-TAG only keeps counters of different test cases apart.  Test code only.
+TAG keeps counters of different test cases apart, and /_times/TAG answers
+with the arrival times of that tag's requests so far (milliseconds on the
+server's monotonic clock, one per line), so a test can check the spacing
+between requests where they arrive.  A query string (?x=...) is ignored
+in choosing FILE.  Test code only.
 """
 import email.utils
 import gzip
@@ -35,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = sys.argv[1]
 counts = {}
+arrivals = {}
 lock = threading.Lock()
 
 
@@ -54,11 +61,21 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self):
+        now_ms = time.monotonic() * 1000
         parts = self.path.lstrip("/").split("/", 4)
+        if len(parts) == 2 and parts[0] == "_times":
+            with lock:
+                times = list(arrivals.get(parts[1], []))
+            self.send(200, "".join("%.1f\n" % t for t in times).encode(), "text/plain")
+            return
+        if len(parts) == 5:
+            with lock:
+                arrivals.setdefault(parts[0], []).append(now_ms)
         if len(parts) != 5:
             self.send(400, b"bad path\n", "text/plain")
             return
         _tag, mode, n, victim, name = parts
+        name = name.split("?", 1)[0]  # a query only makes URLs differ
         path = os.path.join(ROOT, name)
         if not os.path.isfile(path):
             self.send(404, b"<html><head><title>404 Not Found</title></head></html>", "text/html")
@@ -75,8 +92,10 @@ class Handler(BaseHTTPRequestHandler):
         if mode == "429":
             self.send(429, b'{"error":"rate limited"}', extra=[("Retry-After", "1")])
         elif mode == "429date":
-            when = email.utils.formatdate(time.time() + 1, usegmt=True)
+            when = email.utils.formatdate(time.time() + 2, usegmt=True)
             self.send(429, b'{"error":"rate limited"}', extra=[("Retry-After", when)])
+        elif mode == "429long":
+            self.send(429, b'{"error":"rate limited"}', extra=[("Retry-After", "3600")])
         elif mode in ("500", "503"):
             page = b"<html><head><title>%s Server Error</title></head></html>" % mode.encode()
             self.send(int(mode), page, "text/html")
