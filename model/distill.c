@@ -14,12 +14,15 @@
  * here and freed before returning.
  */
 #include "model/distill.h"
+#include "common/file.h"
 #include "model/distill_facts.h"
 #include "model/guard.h"
 #include "model/narrator.h"
 #include "model/slots.h"
 #include "model/train_gguf.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,35 +123,40 @@ static void corpus_free(corpus *c)
     memset(c, 0, sizeof *c);
 }
 
-/* Documents of sheets first..last (inclusive seeds). */
+/* The narrator's documents of one sheet: one per stock, phrasing drawn
+ * from seed. */
+static as_err corpus_add_sheet(corpus *c, const factsheet *fs, uint64_t seed)
+{
+    for (int i = 0; i < fs->n_stocks; i++) {
+        if (c->n == c->cap) {
+            int cap = c->cap ? c->cap * 2 : 1024;
+            doc *p = realloc(c->d, (size_t)cap * sizeof *p);
+            if (!p)
+                return as_fail(AS_ERR_NOMEM, "distill: out of memory");
+            c->d = p;
+            c->cap = cap;
+        }
+        doc d = {0};
+        d.prompt = factsheet_write_stock(fs, i);
+        as_err e = d.prompt ? narrator_write_slots(&d.summary, fs, i, seed)
+                            : as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        if (e) {
+            free(d.prompt);
+            return e;
+        }
+        c->d[c->n++] = d;
+    }
+    return AS_OK;
+}
+
+/* Documents of the random sheets first..last (inclusive seeds). */
 static as_err corpus_add_sheets(corpus *c, uint64_t first, uint64_t last, int max_stocks)
 {
     for (uint64_t seed = first; seed <= last; seed++) {
         factsheet fs;
         as_err e = distill_random_sheet(&fs, seed, max_stocks);
-        if (e)
-            return e;
-        for (int i = 0; i < fs.n_stocks && !e; i++) {
-            if (c->n == c->cap) {
-                int cap = c->cap ? c->cap * 2 : 1024;
-                doc *p = realloc(c->d, (size_t)cap * sizeof *p);
-                if (!p) {
-                    e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
-                    break;
-                }
-                c->d = p;
-                c->cap = cap;
-            }
-            doc d = {0};
-            d.prompt = factsheet_write_stock(&fs, i);
-            e = d.prompt ? narrator_write_slots(&d.summary, &fs, i, seed)
-                         : as_fail(AS_ERR_NOMEM, "distill: out of memory");
-            if (e) {
-                free(d.prompt);
-                break;
-            }
-            c->d[c->n++] = d;
-        }
+        if (!e)
+            e = corpus_add_sheet(c, &fs, seed);
         factsheet_clear(&fs);
         if (e)
             return e;
@@ -292,6 +300,89 @@ cleanup:
     return e;
 }
 
+/* ---- real sheets ----------------------------------------------------------------- */
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void distill_sheets_free(factsheet *sheets, int n)
+{
+    for (int i = 0; sheets && i < n; i++)
+        factsheet_clear(&sheets[i]);
+    free(sheets);
+}
+
+as_err distill_real_sheets(factsheet **out, int *n_out, const char *dir)
+{
+    *out = NULL;
+    *n_out = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return as_fail(AS_ERR_IO, "--real-facts: cannot open '%s': %s", dir, strerror(errno));
+    as_err e = AS_OK;
+    char **names = NULL;
+    int n = 0, cap = 0;
+    factsheet *sheets = NULL;
+    for (struct dirent *de; (de = readdir(d)) != NULL && !e;) {
+        size_t l = strlen(de->d_name);
+        if (l < 5 || strcmp(de->d_name + l - 4, ".txt") != 0 || de->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **p = realloc(names, sizeof *p * (size_t)cap);
+            if (!p) {
+                e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+                break;
+            }
+            names = p;
+        }
+        if (!(names[n] = strdup(de->d_name)))
+            e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+        else
+            n++;
+    }
+    closedir(d);
+    if (!e && n == 0)
+        e = as_fail(AS_ERR_NOT_FOUND, "--real-facts: '%s' holds no fact sheet (*.txt)", dir);
+    if (!e) {
+        qsort(names, (size_t)n, sizeof *names, name_cmp);
+        sheets = calloc((size_t)n, sizeof *sheets);
+        if (!sheets)
+            e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+    }
+    for (int i = 0; i < n && !e; i++) {
+        char path[4096], *text = NULL;
+        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path) {
+            e = as_fail(AS_ERR_IO, "'%s/%s': path too long", dir, names[i]);
+            break;
+        }
+        if (!(e = file_read_all(&text, NULL, path)))
+            e = factsheet_parse(&sheets[i], text, path);
+        free(text);
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (e) {
+        distill_sheets_free(sheets, n);
+        return e;
+    }
+    *out = sheets;
+    *n_out = n;
+    return AS_OK;
+}
+
+uint64_t distill_real_seed(const factsheet *fs)
+{
+    uint64_t v = 0;
+    for (const char *p = fs->date; *p; p++)
+        if (*p >= '0' && *p <= '9')
+            v = v * 10 + (uint64_t)(*p - '0');
+    return v;
+}
+
 /* ---- scoring -------------------------------------------------------------------- */
 
 static void heldout_range(const distill_opts *o, uint64_t *first, uint64_t *last)
@@ -303,83 +394,181 @@ static void heldout_range(const distill_opts *o, uint64_t *first, uint64_t *last
     *last = (uint64_t)o->n_facts;
 }
 
-as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
-                     const distill_opts *o)
+/* One summary to score: the student writes for fs's stock, the reference is
+ * what the teacher wrote (plain text, slots filled). */
+typedef struct score_item {
+    const factsheet *fs;
+    int stock;
+    const char *ref;
+} score_item;
+
+/* Score items in order, CHUNK prompts decoded together; the items of one
+ * sheet are never split across chunks unless the sheet alone exceeds one
+ * (the batches, hence the floats, are those the scores were always made
+ * with).  A prompt that does not fit the student's context is not scored. */
+static as_err score_items(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                          const score_item *items, int n)
 {
     memset(s, 0, sizeof *s);
-    uint64_t first, last;
-    heldout_range(o, &first, &last);
-    as_err e = AS_OK;
     enum { CHUNK = 32 };
     const char *prompts[CHUNK];
-    char *gen[CHUNK], *ref[CHUNK];
-    int stock_of[CHUNK];
+    char *gen[CHUNK];
+    int which[CHUNK];
     long nums = 0, nums_bad = 0;
     int passed = 0;
     double rouge = 0;
-    factsheet fs[CHUNK];
-    for (uint64_t seed = first; seed <= last && s->n < o->n_eval && !e;) {
-        int k = 0, nsheets = 0;
-        /* gather whole sheets until the chunk is full */
-        while (seed <= last && s->n + k < o->n_eval && nsheets < CHUNK && !e) {
-            factsheet *f = &fs[nsheets];
-            if ((e = distill_random_sheet(f, seed, o->max_stocks)))
+    as_err e = AS_OK;
+    for (int at = 0; at < n && !e;) {
+        int k = 0;
+        memset(gen, 0, sizeof gen);
+        while (at < n && k < CHUNK && !e) {
+            const factsheet *f = items[at].fs;
+            if (k && (at == 0 || items[at - 1].fs != f) && k + f->n_stocks > CHUNK)
                 break;
-            if (k + f->n_stocks > CHUNK) {
-                factsheet_clear(f);
+            char *p = factsheet_write_stock(f, items[at].stock);
+            int32_t *ids = NULL;
+            int nid = 0, cap = 0;
+            if (!p) {
+                e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
                 break;
             }
-            for (int i = 0; i < f->n_stocks && s->n + k < o->n_eval && !e; i++) {
-                char *p = factsheet_write_stock(f, i);
-                if (!p) {
-                    e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
-                    break;
-                }
-                prompts[k] = p;
-                stock_of[k] = nsheets * 64 + i;
-                e = narrator_write(&ref[k], f, i, seed);
-                k++;
+            if ((e = bpe_encode(&ids, &nid, &cap, v, p, strlen(p)))) {
+                free(p);
+                free(ids);
+                break;
             }
-            nsheets++;
-            seed++;
+            free(ids);
+            if (nid + 3 > m->c.ctx) {
+                free(p);
+                at++;
+                continue;
+            }
+            prompts[k] = p;
+            which[k++] = at++;
         }
         if (!e && k)
             e = distill_generate(gen, m, v, prompts, k);
         for (int j = 0; j < k && !e; j++) {
-            const factsheet *f = &fs[stock_of[j] / 64];
+            const score_item *it = &items[which[j]];
             guard_report g;
             char *filled = NULL;
             int pass;
             /* scored as the summarizer sees it: slots filled, then guarded */
-            e = slots_fill_check(&pass, &g, &filled, gen[j], f, stock_of[j] % 64);
-            free(gen[j]);
-            gen[j] = NULL;
-            if (e) {
-                for (int r = j + 1; r < k; r++)
-                    free(gen[r]);
+            e = slots_fill_check(&pass, &g, &filled, gen[j], it->fs, it->stock);
+            if (e)
                 break;
-            }
             passed += pass;
             nums += g.n_numbers;
             nums_bad += g.n_bad_numbers;
-            rouge += distill_rouge_l(filled, ref[j]);
+            rouge += distill_rouge_l(filled, it->ref);
             s->n++;
             free(filled);
         }
         for (int j = 0; j < k; j++) {
             free((char *)prompts[j]);
-            free(ref[j]);
+            free(gen[j]);
         }
-        for (int j = 0; j < nsheets; j++)
-            factsheet_clear(&fs[j]);
-        if (!k)
-            break;
     }
     if (s->n) {
         s->rouge_l = rouge / s->n;
         s->pass_rate = (double)passed / s->n;
         s->num_faithful = nums ? 1.0 - (double)nums_bad / nums : 1.0;
     }
+    return e;
+}
+
+/* Items for every stock of sheets[0..n) with the narrator's text as the
+ * reference (seeds[i] its phrasing seed), at most max_items; *refs holds
+ * the references (free each, then the array). */
+static as_err narrator_items(score_item **items, char ***refs, int *n_items,
+                             const factsheet *sheets, const uint64_t *seeds, int n, int max_items)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++)
+        total += sheets[i].n_stocks;
+    if (total > max_items)
+        total = max_items;
+    *items = calloc((size_t)total + 1, sizeof **items);
+    *refs = calloc((size_t)total + 1, sizeof **refs);
+    *n_items = 0;
+    if (!*items || !*refs)
+        return as_fail(AS_ERR_NOMEM, "distill: out of memory");
+    for (int i = 0; i < n && *n_items < total; i++)
+        for (int j = 0; j < sheets[i].n_stocks && *n_items < total; j++) {
+            as_err e = narrator_write(&(*refs)[*n_items], &sheets[i], j, seeds[i]);
+            if (e)
+                return e;
+            (*items)[*n_items] = (score_item){&sheets[i], j, (*refs)[*n_items]};
+            (*n_items)++;
+        }
+    return AS_OK;
+}
+
+static void refs_free(char **refs, int n)
+{
+    for (int i = 0; refs && i < n; i++)
+        free(refs[i]);
+    free(refs);
+}
+
+/* Score the student on sheets with the narrator as the teacher. */
+static as_err score_narrator(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                             const factsheet *sheets, const uint64_t *seeds, int n, int max_items)
+{
+    score_item *items = NULL;
+    char **refs = NULL;
+    int n_items = 0;
+    as_err e = narrator_items(&items, &refs, &n_items, sheets, seeds, n, max_items);
+    if (!e)
+        e = score_items(s, m, v, items, n_items);
+    else
+        memset(s, 0, sizeof *s);
+    refs_free(refs, n_items);
+    free(items);
+    return e;
+}
+
+as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                     const distill_opts *o)
+{
+    memset(s, 0, sizeof *s);
+    uint64_t first, last;
+    heldout_range(o, &first, &last);
+    int n = (int)(last - first + 1);
+    factsheet *sheets = calloc((size_t)n, sizeof *sheets);
+    uint64_t *seeds = calloc((size_t)n, sizeof *seeds);
+    as_err e = sheets && seeds ? AS_OK : as_fail(AS_ERR_NOMEM, "distill: out of memory");
+    int got = 0, docs = 0;
+    /* the first n_eval documents of the held-out sheets, in seed order */
+    for (uint64_t seed = first; seed <= last && docs < o->n_eval && !e; seed++) {
+        if ((e = distill_random_sheet(&sheets[got], seed, o->max_stocks)))
+            break;
+        seeds[got] = seed;
+        docs += sheets[got++].n_stocks;
+    }
+    if (!e)
+        e = score_narrator(s, m, v, sheets, seeds, got, o->n_eval);
+    distill_sheets_free(sheets, got);
+    free(seeds);
+    return e;
+}
+
+as_err distill_score_real(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                          const char *dir)
+{
+    memset(s, 0, sizeof *s);
+    factsheet *sheets = NULL;
+    int n = 0;
+    as_err e = distill_real_sheets(&sheets, &n, dir);
+    uint64_t *seeds = e ? NULL : calloc((size_t)n, sizeof *seeds);
+    if (!e && !seeds)
+        e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+    for (int i = 0; i < n && !e; i++)
+        seeds[i] = distill_real_seed(&sheets[i]);
+    if (!e)
+        e = score_narrator(s, m, v, sheets, seeds, n, 1 << 30);
+    distill_sheets_free(sheets, n);
+    free(seeds);
     return e;
 }
 
@@ -412,6 +601,8 @@ as_err distill_run(distill_report *r, const distill_opts *o)
     float *wt = NULL;
     char **texts = NULL;
     size_t *lens = NULL;
+    factsheet *real = NULL;
+    int n_real = 0;
     uint64_t hfirst, hlast;
     heldout_range(o, &hfirst, &hlast);
     if (o->n_facts < 2 || hfirst < 2)
@@ -419,6 +610,16 @@ as_err distill_run(distill_report *r, const distill_opts *o)
                        o->n_facts);
     if ((e = corpus_add_sheets(&c, 1, hfirst - 1, o->max_stocks)))
         goto cleanup;
+    /* the real sheets are trained on, after the random ones (the order is
+     * shuffled below); their scores are a check, not a held-out figure */
+    if (o->real_facts && (e = distill_real_sheets(&real, &n_real, o->real_facts)))
+        goto cleanup;
+    int first_real = c.n;
+    for (int i = 0; i < n_real && !e; i++)
+        e = corpus_add_sheet(&c, &real[i], distill_real_seed(&real[i]));
+    if (e)
+        goto cleanup;
+    r->n_real_sheets = n_real;
     r->n_train_docs = c.n;
 
     /* the tokenizer learns from the training documents only */
@@ -449,6 +650,7 @@ as_err distill_run(distill_report *r, const distill_opts *o)
             r->n_skipped++;
             continue;
         }
+        r->n_real_docs += i >= first_real;
         r->train_tokens += c.d[i].n_ids;
         train_docs[n_train++] = i;
     }
@@ -523,6 +725,19 @@ as_err distill_run(distill_report *r, const distill_opts *o)
     r->seconds = now_s() - t0;
     if ((e = distill_score(&r->heldout, m, v, o)))
         goto cleanup;
+    if (n_real) {
+        uint64_t *seeds = calloc((size_t)n_real, sizeof *seeds);
+        if (!seeds) {
+            e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
+            goto cleanup;
+        }
+        for (int i = 0; i < n_real; i++)
+            seeds[i] = distill_real_seed(&real[i]);
+        e = score_narrator(&r->real, m, v, real, seeds, n_real, 1 << 30);
+        free(seeds);
+        if (e)
+            goto cleanup;
+    }
     corpus held = {0};
     if ((e = corpus_add_sheets(&held, hfirst, hlast, o->max_stocks)))
         goto cleanup;
@@ -561,9 +776,25 @@ as_err distill_run(distill_report *r, const distill_opts *o)
         {.key = "aftershock.train_tokens_per_s", .type = TRAIN_META_F32,
          .f = (float)r->tok_per_s},
     };
-    e = train_gguf_save(o->out, m, v, "aftershock-summary", meta,
-                        (int)(sizeof meta / sizeof meta[0]));
+    /* the real sheets' keys only when there were some */
+    train_meta real_meta[] = {
+        {.key = "aftershock.real_facts", .type = TRAIN_META_STR, .s = o->real_facts},
+        {.key = "aftershock.real_sheets", .type = TRAIN_META_U32, .u = (uint32_t)n_real},
+        {.key = "aftershock.real_docs", .type = TRAIN_META_U32, .u = (uint32_t)r->n_real_docs},
+        {.key = "aftershock.real_docs_scored", .type = TRAIN_META_U32, .u = (uint32_t)r->real.n},
+        {.key = "aftershock.real_rouge_l", .type = TRAIN_META_F32, .f = (float)r->real.rouge_l},
+        {.key = "aftershock.real_guard_pass", .type = TRAIN_META_F32,
+         .f = (float)r->real.pass_rate},
+        {.key = "aftershock.real_num_faithful", .type = TRAIN_META_F32,
+         .f = (float)r->real.num_faithful},
+    };
+    enum { N_META = sizeof meta / sizeof meta[0], N_REAL = sizeof real_meta / sizeof real_meta[0] };
+    train_meta all[N_META + N_REAL];
+    memcpy(all, meta, sizeof meta);
+    memcpy(all + N_META, real_meta, sizeof real_meta);
+    e = train_gguf_save(o->out, m, v, "aftershock-summary", all, N_META + (n_real ? N_REAL : 0));
 cleanup:
+    distill_sheets_free(real, n_real);
     free(texts);
     free(lens);
     free(train_docs);

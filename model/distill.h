@@ -11,7 +11,12 @@
  * the loss counts only the SUMMARY tokens and the closing <|endoftext|>.
  * Fact sheets come from distill_random_sheet() (seeds 1..n_facts); the
  * last heldout_pct percent of the sheets are never trained on and give the
- * held-out scores, all on the student's greedy summary with its slots
+ * held-out scores.  Real sheets (real_facts: a folder of fact-sheet files,
+ * data/factsheets/ from the demo data's studies) are added to the training
+ * documents, every one of them, with the narrator's phrasing seeded by the
+ * sheet's date; the student is scored on them too ("real" scores), as a
+ * check that it handles real studies, not as a held-out figure.  Scores are
+ * all on the student's greedy summary with its slots
  * filled (slots_fill_check(), as the summarizer does before its guard):
  * ROUGE-L F1 against the teacher's plain text (Lin 2004, longest common
  * subsequence over words), the share of summaries that pass the guard as
@@ -34,6 +39,7 @@ typedef struct distill_opts {
     int max_stocks;       /* stocks per sheet, at most */
     int heldout_pct;      /* percent of sheets held out */
     int n_eval;           /* held-out documents scored, at most */
+    const char *real_facts; /* folder of real fact sheets (*.txt), or NULL */
     int vocab;            /* BPE vocabulary size asked for */
     train_config model;   /* vocab and ctx are filled in by distill_run */
     int steps, batch, warmup;
@@ -67,6 +73,8 @@ typedef struct distill_report {
     double seconds, tok_per_s;
     float final_loss;
     distill_scores heldout;
+    int n_real_sheets, n_real_docs; /* real sheets read, their documents trained on */
+    distill_scores real;   /* on the real sheets' documents (trained on) */
 } distill_report;
 
 as_err distill_run(distill_report *r, const distill_opts *o);
@@ -83,5 +91,17 @@ as_err distill_generate(char **out, const train_model *m, const bpe_vocab *v,
  * generator, at most n_eval documents. */
 as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
                      const distill_opts *o);
+
+/* Score on the real fact sheets of dir (as distill_run does with
+ * real_facts): every stock whose prompt fits the student's context. */
+as_err distill_score_real(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                          const char *dir);
+
+/* The fact sheets DIR/NAME.txt in name order, each parsed (an error names the
+ * file, line and field); free with distill_sheets_free. */
+as_err distill_real_sheets(factsheet **sheets, int *n, const char *dir);
+void distill_sheets_free(factsheet *sheets, int n);
+/* The narrator's phrasing seed of a real sheet: its date as YYYYMMDD. */
+uint64_t distill_real_seed(const factsheet *fs);
 
 #endif
