@@ -1,6 +1,7 @@
 /*
- * distill.c -- corpus building, the training loop and held-out scoring
- * behind distill_run() (see distill.h).
+ * distill.c -- corpus building and held-out scoring behind distill_run()
+ * (see distill.h); the training loop is model/train_loop.c, shared with
+ * `model train`.
  *
  * Determinism: sheets come from fixed seeds, the BPE trainer breaks ties by
  * id, the document order is a seeded Fisher-Yates shuffle, batch k takes
@@ -20,6 +21,7 @@
 #include "model/narrator.h"
 #include "model/slots.h"
 #include "model/train_gguf.h"
+#include "model/train_loop.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,8 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 void distill_opts_default(distill_opts *o)
 {
@@ -574,21 +574,6 @@ as_err distill_score_real(distill_scores *s, const train_model *m, const bpe_voc
 
 /* ---- training ------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static uint64_t sm64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 as_err distill_run(distill_report *r, const distill_opts *o)
 {
     memset(r, 0, sizeof *r);
@@ -597,8 +582,7 @@ as_err distill_run(distill_report *r, const distill_opts *o)
     bpe_vocab *v = NULL;
     train_model *m = NULL;
     int *train_docs = NULL;
-    int32_t *tok = NULL, *tgt = NULL;
-    float *wt = NULL;
+    train_doc *tdocs = NULL;
     char **texts = NULL;
     size_t *lens = NULL;
     factsheet *real = NULL;
@@ -661,68 +645,33 @@ as_err distill_run(distill_report *r, const distill_opts *o)
                     o->model.ctx);
         goto cleanup;
     }
-    uint64_t rs = o->seed;
-    for (int i = n_train - 1; i > 0; i--) { /* Fisher-Yates */
-        int j = (int)(sm64(&rs) % (uint64_t)(i + 1));
-        int t = train_docs[i];
-        train_docs[i] = train_docs[j];
-        train_docs[j] = t;
-    }
     train_config mc = o->model;
     mc.vocab = v->n_tokens;
     if ((e = train_model_new(&m, &mc, o->seed)))
         goto cleanup;
-    int B = o->batch, T = mc.ctx;
-    tok = malloc(sizeof *tok * (size_t)B * T);
-    tgt = malloc(sizeof *tgt * (size_t)B * T);
-    wt = malloc(sizeof *wt * (size_t)B * T);
-    if (!tok || !tgt || !wt) {
+    tdocs = malloc(sizeof *tdocs * (size_t)c.n);
+    if (!tdocs) {
         e = as_fail(AS_ERR_NOMEM, "distill: out of memory");
         goto cleanup;
     }
-    int step = 0;
-    if (o->checkpoint && o->resume && access(o->checkpoint, R_OK) == 0 &&
-        (e = train_checkpoint_load(m, &step, o->checkpoint)))
+    for (int i = 0; i < c.n; i++)
+        tdocs[i] = (train_doc){c.d[i].ids, c.d[i].n_ids, c.d[i].n_prompt};
+    train_loop_opts lo = {
+        .steps = o->steps, .batch = o->batch, .warmup = o->warmup, .lr = o->lr,
+        .lr_min = o->lr_min, .weight_decay = o->weight_decay, .clip = o->clip,
+        .seed = o->seed, .pad = v->eot, .checkpoint = o->checkpoint,
+        .checkpoint_every = o->checkpoint_every, .resume = o->resume,
+        .progress = o->progress, .progress_ctx = o->progress_ctx,
+    };
+    train_loop_report lr;
+    if ((e = train_loop_run(&lr, m, tdocs, train_docs, n_train, &lo)))
         goto cleanup;
-    double t0 = now_s(), real_tokens = 0;
-    for (; step < o->steps; step++) {
-        /* batch: documents step*B .. of the shuffled order, padded with EOS
-         * at weight 0; T is trimmed to the longest document of the batch */
-        int Tb = 2;
-        for (int b = 0; b < B; b++) {
-            const doc *d = &c.d[train_docs[((long)step * B + b) % n_train]];
-            if (d->n_ids - 1 > Tb)
-                Tb = d->n_ids - 1;
-        }
-        for (int b = 0; b < B; b++) {
-            const doc *d = &c.d[train_docs[((long)step * B + b) % n_train]];
-            for (int t = 0; t < Tb; t++) {
-                int in = t < d->n_ids - 1;
-                tok[b * Tb + t] = in ? d->ids[t] : v->eot;
-                tgt[b * Tb + t] = in ? d->ids[t + 1] : v->eot;
-                wt[b * Tb + t] = in && t + 1 >= d->n_prompt ? 1.0f : 0.0f;
-            }
-            real_tokens += d->n_ids - 1;
-            r->tokens_seen += d->n_ids - 1;
-        }
-        if ((e = train_forward(m, tok, tgt, wt, B, Tb)))
-            goto cleanup;
-        train_zero_grad(m);
-        train_backward(m);
-        train_clip_grad(m, o->clip);
-        float lr = train_lr(step, o->warmup, o->steps, o->lr, o->lr_min);
-        train_adamw(m, lr, 0.9f, 0.95f, 1e-8f, o->weight_decay, step);
-        r->final_loss = m->loss;
-        double el = now_s() - t0;
-        r->tok_per_s = el > 0 ? real_tokens / el : 0;
-        if (o->progress)
-            o->progress(o->progress_ctx, step + 1, o->steps, m->loss, lr, r->tok_per_s);
-        if (o->checkpoint && o->checkpoint_every > 0 && (step + 1) % o->checkpoint_every == 0 &&
-            (e = train_checkpoint_save(m, step + 1, o->checkpoint)))
-            goto cleanup;
-    }
-    r->steps_done = step;
-    r->seconds = now_s() - t0;
+    r->steps_done = lr.steps_done;
+    r->tokens_seen = lr.tokens_seen;
+    r->seconds = lr.seconds;
+    r->tok_per_s = lr.tok_per_s;
+    r->final_loss = lr.final_loss;
+
     if ((e = distill_score(&r->heldout, m, v, o)))
         goto cleanup;
     if (n_real) {
@@ -792,15 +741,14 @@ as_err distill_run(distill_report *r, const distill_opts *o)
     train_meta all[N_META + N_REAL];
     memcpy(all, meta, sizeof meta);
     memcpy(all + N_META, real_meta, sizeof real_meta);
-    e = train_gguf_save(o->out, m, v, "aftershock-summary", all, N_META + (n_real ? N_REAL : 0));
+    e = train_gguf_save(o->out, m, v, "aftershock-summary", 0, all,
+                        N_META + (n_real ? N_REAL : 0));
 cleanup:
     distill_sheets_free(real, n_real);
     free(texts);
     free(lens);
     free(train_docs);
-    free(tok);
-    free(tgt);
-    free(wt);
+    free(tdocs);
     train_model_free(m);
     bpe_vocab_free(v);
     corpus_free(&c);

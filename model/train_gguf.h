@@ -28,8 +28,11 @@ typedef struct train_meta {
     float f;
 } train_meta;
 
+/* add_bos: tokenizer.ggml.add_bos_token, so the engine's tokenizer puts
+ * <|endoftext|> before a prompt (a plain language model from `model
+ * train`); the summary model's prompts carry it themselves (0). */
 as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *v,
-                       const char *name, const train_meta *meta, int n_meta);
+                       const char *name, int add_bos, const train_meta *meta, int n_meta);
 
 /* Load a file written by train_gguf_save (or any llama-architecture F32
  * GGUF with n_kv_heads = n_heads and a gpt2 vocabulary with the two
