@@ -24,10 +24,11 @@
 static void distill_usage(FILE *out)
 {
     fprintf(out,
-            "usage: aftershock model distill [--teacher narrator] [--facts N] -o FILE.gguf\n"
-            "           [--steps N] [--batch N] [--lr X] [--seed N] [--vocab N]\n"
+            "usage: aftershock model distill [--teacher narrator|FILE.gguf] [--facts N]\n"
+            "           -o FILE.gguf [--steps N] [--batch N] [--lr X] [--seed N] [--vocab N]\n"
             "           [--dim N] [--layers N] [--heads N] [--ffn N] [--ctx N]\n"
             "           [--eval N] [--real-facts DIR] [--checkpoint FILE [--resume]]\n"
+            "           [--kl-k K] [--kl-weight W] [--kl-temp T] [--teacher-tokens N] [-t N]\n"
             "\n"
             "Generates N random but plausible event studies as fact sheets (and reads\n"
             "real ones with --real-facts), has the teacher write a summary for every\n"
@@ -36,7 +37,18 @@ static void distill_usage(FILE *out)
             "scores in its metadata (5%% of the sheets are held out).  Defaults are\n"
             "those of `make model`.\n"
             "\n"
-            "  --teacher narrator   the built-in narrator (the only teacher supported)\n"
+            "  --teacher narrator   the built-in narrator (default), correct by construction\n"
+            "  --teacher FILE.gguf  any model the engine runs: an Aftershock summary model is\n"
+            "                       prompted as the summarizer prompts it; any other gets an\n"
+            "                       instruction prompt in its chat template and its plain\n"
+            "                       text is the summary (at most --teacher-tokens, default\n"
+            "                       200).  Summaries failing the summarizer's guard are\n"
+            "                       dropped and counted.  When the teacher's tokenizer is a\n"
+            "                       byte-level BPE the trainer speaks (an Aftershock model),\n"
+            "                       the student takes it and also learns the teacher's top-K\n"
+            "                       probabilities: loss (1-W) CE + W T^2 KL (Hinton et al.\n"
+            "                       2015), --kl-k 8, --kl-weight 0.5, --kl-temp 1 by default;\n"
+            "                       --kl-k 0 learns the text only.  -t: engine threads (2)\n"
             "  --facts N            fact sheets to generate (default 2000)\n"
             "  --eval N             held-out summaries to score (default 256)\n"
             "  --real-facts DIR     also train on the real fact sheets DIR/*.txt (make model:\n"
@@ -77,6 +89,12 @@ static void progress_draw(void *ctx, int step, int steps, float loss, float lr,
 {
     as_progress("%s step %d/%d  loss %.4f  lr %.2e  %.0f tokens/s", (const char *)ctx, step,
                 steps, loss, (double)lr, tok_per_s);
+}
+
+static void teacher_draw(void *ctx, int done, int total)
+{
+    (void)ctx;
+    as_progress("distill teacher: %d/%d sheets summarized", done, total);
 }
 
 /* The trainer's options, shared by distill and train. */
@@ -190,33 +208,59 @@ int cmd_model_distill(cli_ctx *ctx, int argc, char **argv)
         distill_usage(stdout);
         return cli_finish(AS_EXIT_OK);
     }
-    enum { O_TEACHER = O_FIRST_OWN, O_FACTS, O_EVAL, O_REAL };
+    enum { O_TEACHER = O_FIRST_OWN, O_FACTS, O_EVAL, O_REAL, O_KLK, O_KLW, O_KLT, O_TTOK };
     static const struct option opts[] = {
         TRAINER_OPTIONS,
         {"teacher", required_argument, 0, O_TEACHER}, {"facts", required_argument, 0, O_FACTS},
         {"eval", required_argument, 0, O_EVAL},       {"real-facts", required_argument, 0, O_REAL},
-        {0, 0, 0, 0}};
+        {"kl-k", required_argument, 0, O_KLK},        {"kl-weight", required_argument, 0, O_KLW},
+        {"kl-temp", required_argument, 0, O_KLT},
+        {"teacher-tokens", required_argument, 0, O_TTOK},
+        {"threads", required_argument, 0, 't'},       {0, 0, 0, 0}};
     distill_opts o;
     distill_opts_default(&o);
     trainer_args t = {&o.model, &o.steps, &o.batch, &o.warmup, &o.vocab, &o.resume,
                       &o.lr, &o.lr_min, &o.seed, &o.checkpoint, &o.out};
     long v;
+    double d;
     int c, k;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:t:", opts, NULL)) != -1) {
         if ((k = trainer_option(&t, c, optarg)) != 0) {
             if (k < 0)
                 return AS_EXIT_USAGE;
             continue;
         }
         switch (c) {
-        case O_TEACHER:
-            if (strcmp(optarg, "narrator") != 0) {
-                as_error("model distill: --teacher '%s': only the narrator is supported as a "
-                         "teacher in this build", optarg);
+        case O_TEACHER: o.teacher = strcmp(optarg, "narrator") == 0 ? NULL : optarg; break;
+        case O_KLK:
+            if (cli_parse_int("--kl-k", optarg, 0, 256, &v)) return AS_EXIT_USAGE;
+            o.kl_k = (int)v;
+            break;
+        case O_KLW:
+            if (cli_parse_double("--kl-weight", optarg, &d)) return AS_EXIT_USAGE;
+            if (!(d >= 0 && d <= 1)) {
+                as_error("--kl-weight: '%s' is not in [0, 1]", optarg);
                 return AS_EXIT_USAGE;
             }
+            o.kl_weight = (float)d;
+            break;
+        case O_KLT:
+            if (cli_parse_double("--kl-temp", optarg, &d)) return AS_EXIT_USAGE;
+            if (!(d > 0 && d <= 100)) {
+                as_error("--kl-temp: '%s' is not in (0, 100]", optarg);
+                return AS_EXIT_USAGE;
+            }
+            o.kl_temp = (float)d;
+            break;
+        case O_TTOK:
+            if (cli_parse_int("--teacher-tokens", optarg, 16, 4096, &v)) return AS_EXIT_USAGE;
+            o.teacher_tokens = (int)v;
+            break;
+        case 't':
+            if (cli_parse_int("-t", optarg, 1, 256, &v)) return AS_EXIT_USAGE;
+            o.threads = (int)v;
             break;
         case O_FACTS:
             if (cli_parse_int("--facts", optarg, 2, 1000000, &v)) return AS_EXIT_USAGE;
@@ -234,6 +278,7 @@ int cmd_model_distill(cli_ctx *ctx, int argc, char **argv)
         return k;
     if (!ctx->quiet) {
         o.progress = progress_draw;
+        o.teacher_progress = teacher_draw;
         o.progress_ctx = "distill";
     }
     distill_report r;
@@ -241,6 +286,16 @@ int cmd_model_distill(cli_ctx *ctx, int argc, char **argv)
     as_progress_end();
     if (e)
         return as_error_last(e);
+    if (o.teacher)
+        printf("teacher: %s: %d summaries written for the training sheets, %d failed the "
+               "guard and %d did not fit its context (dropped); %d of the held-out ones "
+               "dropped; %s\n",
+               o.teacher, r.n_teacher_written, r.n_teacher_failed, r.n_teacher_too_long,
+               r.n_heldout_teacher_failed,
+               r.kl_used ? "its vocabulary and top-k probabilities taken (KL)"
+               : r.vocab_from_teacher ? "its vocabulary taken, text only (--kl-k 0 or "
+                                        "--kl-weight 0)"
+                                      : "text only (its tokenizer is not one the trainer uses)");
     printf("corpus: %d sheets, %d training documents (%d longer than ctx skipped), "
            "%ld tokens\n",
            o.n_facts, r.n_train_docs, r.n_skipped, r.train_tokens);
@@ -250,6 +305,11 @@ int cmd_model_distill(cli_ctx *ctx, int argc, char **argv)
            "%.1f%%\n",
            r.heldout.n, r.heldout.rouge_l, 100 * r.heldout.pass_rate,
            100 * r.heldout.num_faithful);
+    if (r.kl_measured)
+        printf("held-out KL(teacher || student), top-%d at T %g: %.4f before training, %.4f "
+               "after; cross-entropy of the teacher's tokens %.4f -> %.4f\n",
+               o.kl_k, (double)o.kl_temp, r.heldout_kl_initial, r.heldout_kl,
+               r.heldout_ce_initial, r.heldout_ce);
     if (r.n_real_sheets)
         printf("real sheets (%d sheets, %d documents trained on, %d summaries scored): ROUGE-L "
                "%.3f, guard pass %.1f%%, numbers faithful %.1f%%\n",

@@ -160,7 +160,7 @@ static as_err tensor_copy(float *dst, const gguf_file *g, const char *name, uint
     return AS_OK;
 }
 
-static as_err vocab_load(bpe_vocab **v, const gguf_file *g)
+as_err train_gguf_vocab(bpe_vocab **v, const gguf_file *g)
 {
     gguf_str *toks = NULL, *merges = NULL;
     size_t nt = 0, nm = 0;
@@ -233,7 +233,7 @@ as_err train_gguf_load(train_model **out, bpe_vocab **vout, const char *path)
                     "trainer needs head_count_kv = head_count and full-width RoPE", path);
         goto cleanup;
     }
-    if ((e = vocab_load(&v, g)))
+    if ((e = train_gguf_vocab(&v, g)))
         goto cleanup;
     c.vocab = v->n_tokens;
     c.tied = gguf_tensor_find(g, "output.weight") == NULL;

@@ -94,7 +94,8 @@ static as_err seqs_add(seqs *q, const lm_ids *d, int ctx, int whole_only, int *s
             q->cap = c;
         }
         int len = d->n - s < ctx + 1 ? d->n - s : ctx + 1;
-        q->s[q->n++] = (train_doc){d->ids + s, len, s ? 1 : d->loss_from};
+        q->s[q->n++] =
+            (train_doc){.ids = d->ids + s, .n_ids = len, .loss_from = s ? 1 : d->loss_from};
     }
     return AS_OK;
 }
@@ -189,11 +190,6 @@ as_err train_lm_run(train_lm_report *r, const train_lm_opts *o)
     mc.vocab = v->n_tokens;
     if ((e = train_model_new(&m, &mc, o->seed)))
         goto cleanup;
-    long n_held = 0;
-    if (r->n_heldout_seqs &&
-        (e = train_loop_eval(&r->heldout_loss_before, &n_held, m, q.s, which + first_held,
-                             r->n_heldout_seqs, o->batch, v->eot)))
-        goto cleanup;
     train_loop_opts lo = {
         .steps = o->steps, .batch = o->batch, .warmup = o->warmup, .lr = o->lr,
         .lr_min = o->lr_min, .weight_decay = o->weight_decay, .clip = o->clip,
@@ -201,6 +197,11 @@ as_err train_lm_run(train_lm_report *r, const train_lm_opts *o)
         .checkpoint_every = o->checkpoint_every, .resume = o->resume,
         .progress = o->progress, .progress_ctx = o->progress_ctx,
     };
+    long n_held = 0;
+    if (r->n_heldout_seqs &&
+        (e = train_loop_eval(&r->heldout_loss_before, NULL, &n_held, m, q.s, which + first_held,
+                             r->n_heldout_seqs, &lo)))
+        goto cleanup;
     train_loop_report lr;
     if ((e = train_loop_run(&lr, m, q.s, which, first_held, &lo)))
         goto cleanup;
@@ -210,8 +211,8 @@ as_err train_lm_run(train_lm_report *r, const train_lm_opts *o)
     r->tok_per_s = lr.tok_per_s;
     r->final_loss = lr.final_loss;
     if (r->n_heldout_seqs &&
-        (e = train_loop_eval(&r->heldout_loss, &r->heldout_targets, m, q.s, which + first_held,
-                             r->n_heldout_seqs, o->batch, v->eot)))
+        (e = train_loop_eval(&r->heldout_loss, NULL, &r->heldout_targets, m, q.s,
+                             which + first_held, r->n_heldout_seqs, &lo)))
         goto cleanup;
 
     char shape[96];

@@ -14,7 +14,11 @@
  * step k takes documents k*B .. k*B+B-1 of it (wrapping); so the same
  * documents, options and seed give the same model bytes, and a run resumed
  * from its checkpoint gives what an uninterrupted one does (the step is in
- * the checkpoint; the order is recomputed).  The documents are borrowed.
+ * the checkpoint; the order is recomputed).  With soft_k > 0 a document
+ * may carry its teacher's top-k distribution at each counted target, and
+ * the loss mixes the KL against it with the cross-entropy (train.h,
+ * train_soft); a document without one trains on its tokens only.  The
+ * documents are borrowed.
  * This file does not tokenize, build corpora nor write GGUF.
  */
 #ifndef AS_TRAIN_LOOP_H
@@ -29,6 +33,8 @@ typedef struct train_doc {
     const int32_t *ids;   /* (n_ids) BOS ... EOS */
     int n_ids;            /* at most ctx + 1: inputs are ids[0..n_ids-2] */
     int loss_from;        /* targets ids[loss_from..n_ids-1] count, loss_from >= 1 */
+    const int32_t *soft_ids; /* (n_ids - loss_from, soft_k) teacher's top-k, or NULL */
+    const float *soft_p;     /* (n_ids - loss_from, soft_k) their probabilities */
 } train_doc;
 
 typedef struct train_loop_opts {
@@ -39,6 +45,8 @@ typedef struct train_loop_opts {
     const char *checkpoint;  /* NULL: none */
     int checkpoint_every;
     int resume;              /* continue from the checkpoint when present */
+    int soft_k;              /* 0: cross-entropy only */
+    float soft_weight, soft_temp; /* the KL term's weight and temperature */
     /* called every step; the CLI draws a progress line with it */
     void (*progress)(void *ctx, int step, int steps, float loss, float lr, double tok_per_s);
     void *progress_ctx;
@@ -49,6 +57,7 @@ typedef struct train_loop_report {
     long tokens_seen;      /* document tokens (padding excluded) of the steps run here */
     double seconds, tok_per_s;
     float final_loss;      /* of the last step's batch */
+    float final_ce, final_kl; /* its parts (train_model loss_ce, loss_kl) */
 } train_loop_report;
 
 /* Train m on docs[which[0..n)] for o->steps steps (from the checkpoint's
@@ -56,10 +65,12 @@ typedef struct train_loop_report {
 as_err train_loop_run(train_loop_report *r, train_model *m, const train_doc *docs,
                       const int *which, int n, const train_loop_opts *o);
 
-/* Mean cross-entropy per counted target over docs[which[0..n)], batch
+/* Mean cross-entropy per counted target over docs[which[0..n)], o->batch
  * documents at a time, the model unchanged; *n_targets the targets
- * counted. */
-as_err train_loop_eval(double *loss, long *n_targets, train_model *m, const train_doc *docs,
-                       const int *which, int n, int batch, int32_t pad);
+ * counted.  With o->soft_k, *kl is the mean KL (at o->soft_temp, without
+ * its temp^2) over the targets that have a teacher distribution, else 0;
+ * kl may be NULL. */
+as_err train_loop_eval(double *loss, double *kl, long *n_targets, train_model *m,
+                       const train_doc *docs, const int *which, int n, const train_loop_opts *o);
 
 #endif
