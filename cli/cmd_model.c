@@ -35,7 +35,7 @@ static void model_usage(FILE *out)
             "                            [--device cpu|cuda]\n"
             "       aftershock model synth --arch llama|qwen2 --dim D --layers L --heads H\n"
             "                            --kv-heads K --ffn F --vocab V --type T [--seed S] -o FILE\n"
-            "       aftershock model distill [--teacher narrator|FILE] [--facts N] -o FILE (see -h)\n"
+            "       aftershock model distill [--teacher narrator|FILE] [--facts N] -o FILE (-h)\n"
             "       aftershock model train --corpus FILE -o FILE [--steps N] ... (see -h)\n"
             "\n"
             "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)\n"

@@ -1004,7 +1004,8 @@ as_err distill_run(distill_report *r, const distill_opts *o)
         train_meta tm[] = {
             {.key = "aftershock.teacher_sha256", .type = TRAIN_META_STR,
              .s = distill_teacher_sha256(t)},
-            {.key = "aftershock.teacher_kind", .type = TRAIN_META_STR, .s = distill_teacher_kind(t)},
+            {.key = "aftershock.teacher_kind", .type = TRAIN_META_STR,
+             .s = distill_teacher_kind(t)},
             {.key = "aftershock.teacher_model", .type = TRAIN_META_STR,
              .s = distill_teacher_model_name(t)},
             {.key = "aftershock.teacher_summaries", .type = TRAIN_META_U32,

@@ -6,12 +6,13 @@
  *    summarizer prompts it: on the same stocks, decoded together, its
  *    texts and pass/fail verdicts are the summarizer's first attempts
  *    (model/guard_summarize.h), on a random sheet it passes and on the
- *    real 2025-01-27 sheet, where it fails some.
+ *    first four stocks of the real 2025-01-27 sheet, where it fails them.
  *  - A tiny student distilled from it with its top-k probabilities (KL)
  *    takes its vocabulary, agrees with it on held-out sheets (ROUGE-L and
- *    a held-out KL far below the untrained student's), and its file records the teacher's name, sha256 (coreutils' sha256sum), k,
+ *    a held-out KL far below the untrained student's), and its file
+ *    records the teacher's name, sha256 (coreutils' sha256sum), k,
  *    the weight and the counts; summaries failing the guard are dropped
- *    and counted (the real sheets give some).
+ *    and counted (the real sheet gives some).
  *  - An untrained summary model as the teacher passes nothing: the command
  *    fails with "no teacher summary passed the guard" and writes nothing.
  *  - A model that is no summary model (../shared/models/stories260K.gguf)
