@@ -49,8 +49,10 @@ int cmd_demo(cli_ctx *ctx, int argc, char **argv);
 int cmd_study(cli_ctx *ctx, int argc, char **argv);
 int cmd_events(cli_ctx *ctx, int argc, char **argv);
 int cmd_model(cli_ctx *ctx, int argc, char **argv);
-/* `model distill`, in cli/cmd_model_train.c; argv[0] is "distill". */
+/* `model distill` and `model train`, in cli/cmd_model_train.c; argv[0] is
+ * "distill" / "train". */
 int cmd_model_distill(cli_ctx *ctx, int argc, char **argv);
+int cmd_model_train(cli_ctx *ctx, int argc, char **argv);
 int cmd_summarize(cli_ctx *ctx, int argc, char **argv);
 int cmd_report(cli_ctx *ctx, int argc, char **argv);
 int cmd_sql(cli_ctx *ctx, int argc, char **argv);

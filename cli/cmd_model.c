@@ -1,6 +1,7 @@
 /*
  * cmd_model.c -- `aftershock model info|tokenize|run|bench|synth`: the
- * command-line face of the transformer engine in model/.
+ * command-line face of the transformer engine in model/ (`model distill`
+ * and `model train` are cli/cmd_model_train.c).
  *
  * It parses options, opens files and prints; the work is in model/
  * (transformer, tokenizer, generate, synth).  Results go to stdout, messages
@@ -34,7 +35,8 @@ static void model_usage(FILE *out)
             "                            [--device cpu|cuda]\n"
             "       aftershock model synth --arch llama|qwen2 --dim D --layers L --heads H\n"
             "                            --kv-heads K --ffn F --vocab V --type T [--seed S] -o FILE\n"
-            "       aftershock model distill [--teacher narrator] [--facts N] -o FILE (see -h)\n"
+            "       aftershock model distill [--teacher narrator|FILE] [--facts N] -o FILE (-h)\n"
+            "       aftershock model train --corpus FILE -o FILE [--steps N] ... (see -h)\n"
             "\n"
             "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)\n"
             "on the CPU, or for run and bench with --device cuda on an NVIDIA GPU through\n"
@@ -366,6 +368,8 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "distill") == 0) /* options of its own */
         return cmd_model_distill(ctx, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "train") == 0)
+        return cmd_model_train(ctx, argc - 1, argv + 1);
     if (argc < 2 || cli_wants_help(argc, argv)) {
         model_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? AS_EXIT_USAGE : cli_finish(AS_EXIT_OK);
@@ -486,5 +490,5 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
         as_note("wrote '%s'", output);
         return cli_finish(AS_EXIT_OK);
     }
-    return usage_error("unknown subcommand (info, tokenize, run, bench, synth)");
+    return usage_error("unknown subcommand (info, tokenize, run, bench, synth, distill, train)");
 }

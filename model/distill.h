@@ -11,7 +11,12 @@
  * the loss counts only the SUMMARY tokens and the closing <|endoftext|>.
  * Fact sheets come from distill_random_sheet() (seeds 1..n_facts); the
  * last heldout_pct percent of the sheets are never trained on and give the
- * held-out scores, all on the student's greedy summary with its slots
+ * held-out scores.  Real sheets (real_facts: a folder of fact-sheet files,
+ * data/factsheets/ from the demo data's studies) are added to the training
+ * documents, every one of them, with the narrator's phrasing seeded by the
+ * sheet's date; the student is scored on them too ("real" scores), as a
+ * check that it handles real studies, not as a held-out figure.  Scores are
+ * all on the student's greedy summary with its slots
  * filled (slots_fill_check(), as the summarizer does before its guard):
  * ROUGE-L F1 against the teacher's plain text (Lin 2004, longest common
  * subsequence over words), the share of summaries that pass the guard as
@@ -19,7 +24,15 @@
  * and the share of numbers in them that match the facts ("raw
  * faithfulness", before any regeneration or fallback; an unfilled slot
  * counts as a wrong number).
- * The teacher is the narrator; this file does not run neural teachers.
+ * The teacher is the narrator, or a GGUF model on the engine (teacher:
+ * model/distill_teacher.h): its summaries of the same sheets are the
+ * corpus, every one failing the summarizer's check dropped and counted,
+ * and the scores' reference is what it wrote (slots filled).  When its
+ * vocabulary can be the student's, the student takes it instead of
+ * learning a BPE, trains on the teacher's own ids and, with kl_k > 0 and
+ * kl_weight > 0, on its top-kl_k probabilities (loss (1 - w) CE + w T^2
+ * KL, model/train.h); the held-out KL of student against teacher is then
+ * measured before and after training.
  */
 #ifndef AS_DISTILL_H
 #define AS_DISTILL_H
@@ -34,6 +47,13 @@ typedef struct distill_opts {
     int max_stocks;       /* stocks per sheet, at most */
     int heldout_pct;      /* percent of sheets held out */
     int n_eval;           /* held-out documents scored, at most */
+    const char *real_facts; /* folder of real fact sheets (*.txt), or NULL */
+    const char *teacher;  /* a GGUF teacher (model/distill_teacher.h); NULL: the narrator */
+    int kl_k;             /* top-k of a teacher sharing the vocabulary; 0: text only */
+    float kl_weight;      /* of the KL term against the cross-entropy (train.h) */
+    float kl_temp;        /* temperature of the teacher's and student's distributions */
+    int teacher_tokens;   /* a plain teacher's summary, at most */
+    int threads;          /* the teacher's engine threads */
     int vocab;            /* BPE vocabulary size asked for */
     train_config model;   /* vocab and ctx are filled in by distill_run */
     int steps, batch, warmup;
@@ -45,6 +65,8 @@ typedef struct distill_opts {
     const char *out;         /* GGUF path */
     /* called every step; the CLI draws a progress line with it */
     void (*progress)(void *ctx, int step, int steps, float loss, float lr, double tok_per_s);
+    /* a neural teacher's progress over the training sheets; NULL: none */
+    void (*teacher_progress)(void *ctx, int sheets_done, int sheets);
     void *progress_ctx;
 } distill_opts;
 
@@ -67,6 +89,19 @@ typedef struct distill_report {
     double seconds, tok_per_s;
     float final_loss;
     distill_scores heldout;
+    int n_real_sheets, n_real_docs; /* real sheets read, their documents trained on */
+    distill_scores real;   /* on the real sheets' documents (trained on) */
+    /* a neural teacher: summaries written for the training sheets (random
+     * and real), those failing the summarizer's check (dropped), those
+     * whose prompt did not fit its context; held-out ones dropped */
+    int n_teacher_written, n_teacher_failed, n_teacher_too_long, n_heldout_teacher_failed;
+    int vocab_from_teacher;
+    int kl_measured;       /* the teacher's top-k were recorded (shared vocabulary, k > 0) */
+    int kl_used;           /* and trained on (kl_weight > 0) */
+    /* teacher-forced, on the held-out documents, before and after training:
+     * mean KL(teacher || student) at kl_temp, and cross-entropy of the
+     * teacher's tokens */
+    double heldout_kl_initial, heldout_kl, heldout_ce_initial, heldout_ce;
 } distill_report;
 
 as_err distill_run(distill_report *r, const distill_opts *o);
@@ -83,5 +118,17 @@ as_err distill_generate(char **out, const train_model *m, const bpe_vocab *v,
  * generator, at most n_eval documents. */
 as_err distill_score(distill_scores *s, const train_model *m, const bpe_vocab *v,
                      const distill_opts *o);
+
+/* Score on the real fact sheets of dir (as distill_run does with
+ * real_facts): every stock whose prompt fits the student's context. */
+as_err distill_score_real(distill_scores *s, const train_model *m, const bpe_vocab *v,
+                          const char *dir);
+
+/* The fact sheets DIR/NAME.txt in name order, each parsed (an error names the
+ * file, line and field); free with distill_sheets_free. */
+as_err distill_real_sheets(factsheet **sheets, int *n, const char *dir);
+void distill_sheets_free(factsheet *sheets, int n);
+/* The narrator's phrasing seed of a real sheet: its date as YYYYMMDD. */
+uint64_t distill_real_seed(const factsheet *fs);
 
 #endif

@@ -120,10 +120,10 @@ void train_model_free(train_model *m)
     free(m);
 }
 
-static as_err acts_ensure(train_model *m, int B, int T)
+static as_err acts_ensure(train_model *m, int B, int T, int soft)
 {
     train_acts *a = &m->a;
-    if (a->arena && a->B == B && a->T == T)
+    if (a->arena && a->B == B && a->T == T && a->soft == soft)
         return AS_OK;
     size_t N = (size_t)B * T, C = (size_t)m->c.dim, L = (size_t)m->c.n_layers,
            F = (size_t)m->c.ffn_dim, V = (size_t)m->c.vocab, NH = (size_t)m->c.n_heads;
@@ -141,6 +141,7 @@ static as_err acts_ensure(train_model *m, int B, int T)
         {&a->dtmp, N * C},    {&a->dq, N * C},       {&a->dk, N * C},
         {&a->dv, N * C},      {&a->dhh, N * F},      {&a->dhg, N * F},
         {&a->dhu, N * F},     {&a->datt, (size_t)T},
+        {&a->dsoft, soft ? N * V : 0}, {&a->kl_row, soft ? V : 0},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
@@ -166,20 +167,35 @@ static as_err acts_ensure(train_model *m, int B, int T)
     }
     a->B = B;
     a->T = T;
+    a->soft = soft;
     return AS_OK;
 }
 
 as_err train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
                      const float *weights, int B, int T)
 {
+    return train_forward_soft(m, tokens, targets, weights, NULL, B, T);
+}
+
+as_err train_forward_soft(train_model *m, const int32_t *tokens, const int32_t *targets,
+                          const float *weights, const train_soft *soft, int B, int T)
+{
     const train_config *c = &m->c;
+    if (soft && (!targets || soft->k < 1 || soft->k > c->vocab || !(soft->temp > 0) ||
+                 !(soft->weight >= 0 && soft->weight <= 1)))
+        return as_fail(AS_ERR_USAGE, "trainer: soft targets need targets, 1 <= k <= vocab, "
+                       "temp > 0 and a weight in [0, 1]");
+    if (soft)
+        for (long i = 0; i < (long)B * T * soft->k; i++)
+            if (soft->ids[i] < 0 || soft->ids[i] >= c->vocab)
+                return as_fail(AS_ERR_RANGE, "trainer: soft target %ld out of the vocabulary", i);
     if (T > c->ctx || B < 1 || T < 1)
         return as_fail(AS_ERR_RANGE, "trainer: batch %dx%d exceeds context %d", B, T, c->ctx);
     for (long i = 0; i < (long)B * T; i++)
         if (tokens[i] < 0 || tokens[i] >= c->vocab || (targets && (targets[i] < 0 ||
                                                                    targets[i] >= c->vocab)))
             return as_fail(AS_ERR_RANGE, "trainer: token %ld out of the vocabulary", i);
-    as_err e = acts_ensure(m, B, T);
+    as_err e = acts_ensure(m, B, T, soft != NULL);
     if (e)
         return e;
     train_acts *a = &m->a;
@@ -221,8 +237,22 @@ as_err train_forward(train_model *m, const int32_t *tokens, const int32_t *targe
     rmsnorm_forward(a->lnf, a->lnf_rstd, a->res2 + (c->n_layers - 1) * NC, m->p[TP_OUT_NORM], N,
                     C, c->norm_eps);
     matmul_forward(a->logits, a->lnf, c->tied ? m->p[TP_WTE] : m->p[TP_WOUT], N, C, V);
-    m->loss = targets ? crossentropy_forward_backward(a->logits, a->logits, targets, weights, N, V)
-                      : 0.0f;
+    m->loss_kl = 0.0f;
+    if (soft) { /* before the cross-entropy turns the logits into its gradient */
+        memset(a->dsoft, 0, (size_t)N * V * sizeof(float));
+        m->loss_kl = kl_topk_forward_backward(a->dsoft, a->kl_row, a->logits, soft->ids, soft->p,
+                                              soft->row_w, N, V, soft->k, soft->temp, 1.0f);
+    }
+    m->loss_ce = targets ? crossentropy_forward_backward(a->logits, a->logits, targets, weights,
+                                                         N, V)
+                         : 0.0f;
+    m->loss = m->loss_ce;
+    if (soft) {
+        float w = soft->weight, t2 = soft->temp * soft->temp;
+        for (size_t i = 0; i < (size_t)N * V; i++)
+            a->logits[i] = (1.0f - w) * a->logits[i] + w * a->dsoft[i];
+        m->loss = (1.0f - w) * m->loss_ce + w * t2 * m->loss_kl;
+    }
     return AS_OK;
 }
 

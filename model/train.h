@@ -75,6 +75,9 @@ typedef struct train_acts {
     float *dq, *dk, *dv;        /* (N, C) */
     float *dhh, *dhg, *dhu;     /* (N, F) */
     float *datt;                /* (T) */
+    float *dsoft;               /* (N, V) the KL term's gradient; only with soft targets */
+    float *kl_row;              /* (V) scratch of the KL term */
+    int soft;                   /* the arena was carved with dsoft */
     float *arena;
     size_t arena_cap;           /* floats allocated; reused while a shape fits */
 } train_acts;
@@ -90,8 +93,26 @@ typedef struct train_model {
     const int32_t *tokens;   /* the last forward's inputs (B*T), borrowed */
     const int32_t *targets;
     const float *weights;
-    float loss;
+    float loss;             /* of the last forward: (1 - w) CE + w temp^2 KL */
+    float loss_ce, loss_kl; /* its parts: mean CE, mean KL (0 without soft targets) */
 } train_model;
+
+/*
+ * Soft targets for distillation: at each of the B*T positions the
+ * teacher's k most likely next tokens and their probabilities at
+ * temperature temp (train_layers.h, kl_topk_forward_backward), with their
+ * own per-position weight (0: no teacher distribution there).  The loss
+ * becomes (1 - weight) * CE(targets) + weight * temp^2 * KL(teacher ||
+ * student), the mix of Hinton et al. 2015 with its temp^2 factor.
+ */
+typedef struct train_soft {
+    int k;
+    const int32_t *ids;   /* (B*T, k) */
+    const float *p;       /* (B*T, k) */
+    const float *row_w;   /* (B*T) */
+    float weight;         /* of the KL term, in [0, 1] */
+    float temp;           /* > 0 */
+} train_soft;
 
 /* Element count of each tensor for c. */
 void train_param_sizes(size_t sizes[TP_COUNT], const train_config *c);
@@ -108,6 +129,10 @@ void train_model_free(train_model *m);
  * The arrays are borrowed until train_backward. */
 as_err train_forward(train_model *m, const int32_t *tokens, const int32_t *targets,
                      const float *weights, int B, int T);
+/* The same with soft targets (soft NULL: train_forward); needs targets.
+ * Borrowed like the rest until train_backward. */
+as_err train_forward_soft(train_model *m, const int32_t *tokens, const int32_t *targets,
+                          const float *weights, const train_soft *soft, int B, int T);
 /* Gradients of the last forward (with targets) into m->grads (added). */
 void train_backward(train_model *m);
 void train_zero_grad(train_model *m);

@@ -59,7 +59,7 @@ static int tensors_list(wtensor *t, const train_model *m)
 }
 
 as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *v,
-                       const char *name, const train_meta *meta, int n_meta)
+                       const char *name, int add_bos, const train_meta *meta, int n_meta)
 {
     const train_config *c = &m->c;
     if (v->n_tokens != c->vocab)
@@ -110,7 +110,7 @@ as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *
                             (size_t)v->n_merges);
     gguf_writer_add_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)v->eot);
     gguf_writer_add_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eot);
-    gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", 0);
+    gguf_writer_add_bool(w, "tokenizer.ggml.add_bos_token", add_bos != 0);
     gguf_writer_add_bool(w, "tokenizer.ggml.add_eos_token", 0);
     for (int i = 0; i < n_meta; i++) {
         if (meta[i].type == TRAIN_META_STR)
@@ -160,7 +160,7 @@ static as_err tensor_copy(float *dst, const gguf_file *g, const char *name, uint
     return AS_OK;
 }
 
-static as_err vocab_load(bpe_vocab **v, const gguf_file *g)
+as_err train_gguf_vocab(bpe_vocab **v, const gguf_file *g)
 {
     gguf_str *toks = NULL, *merges = NULL;
     size_t nt = 0, nm = 0;
@@ -233,7 +233,7 @@ as_err train_gguf_load(train_model **out, bpe_vocab **vout, const char *path)
                     "trainer needs head_count_kv = head_count and full-width RoPE", path);
         goto cleanup;
     }
-    if ((e = vocab_load(&v, g)))
+    if ((e = train_gguf_vocab(&v, g)))
         goto cleanup;
     c.vocab = v->n_tokens;
     c.tied = gguf_tensor_find(g, "output.weight") == NULL;

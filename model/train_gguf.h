@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "model/bpe_train.h"
+#include "model/gguf.h"
 #include "model/train.h"
 
 typedef enum train_meta_type { TRAIN_META_STR, TRAIN_META_U32, TRAIN_META_F32 } train_meta_type;
@@ -28,12 +29,20 @@ typedef struct train_meta {
     float f;
 } train_meta;
 
+/* add_bos: tokenizer.ggml.add_bos_token, so the engine's tokenizer puts
+ * <|endoftext|> before a prompt (a plain language model from `model
+ * train`); the summary model's prompts carry it themselves (0). */
 as_err train_gguf_save(const char *path, const train_model *m, const bpe_vocab *v,
-                       const char *name, const train_meta *meta, int n_meta);
+                       const char *name, int add_bos, const train_meta *meta, int n_meta);
 
 /* Load a file written by train_gguf_save (or any llama-architecture F32
  * GGUF with n_kv_heads = n_heads and a gpt2 vocabulary with the two
  * specials).  *m and *v: train_model_free / bpe_vocab_free. */
 as_err train_gguf_load(train_model **m, bpe_vocab **v, const char *path);
+
+/* The vocabulary alone, from the tokenizer.ggml.* keys of an open file
+ * (a byte-level BPE with <|endoftext|> and <|summary|>, as
+ * bpe_vocab_from_strings requires). */
+as_err train_gguf_vocab(bpe_vocab **v, const gguf_file *g);
 
 #endif

@@ -253,3 +253,59 @@ float crossentropy_forward_backward(float *dlogits, float *logits, const int32_t
     }
     return (float)(loss / wsum);
 }
+
+float kl_topk_forward_backward(float *dlogits, float *scratch, const float *logits,
+                               const int32_t *ids, const float *p, const float *weight, int N,
+                               int V, int k, float temp, float scale)
+{
+    double wsum = 0, kl = 0;
+    for (int n = 0; n < N; n++)
+        wsum += weight[n] > 0 ? weight[n] : 0;
+    if (wsum <= 0)
+        return 0.0f;
+    float inv_t = 1.0f / temp;
+    for (int n = 0; n < N; n++) {
+        if (!(weight[n] > 0))
+            continue;
+        const float *l = logits + (size_t)n * V;
+        const int32_t *id = ids + (size_t)n * k;
+        const float *pn = p + (size_t)n * k;
+        float mx = l[0];
+        for (int i = 1; i < V; i++)
+            if (l[i] > mx)
+                mx = l[i];
+        double sum = 0, top = 0, ptop = 0;
+        for (int i = 0; i < V; i++) {
+            scratch[i] = expf((l[i] - mx) * inv_t);
+            sum += scratch[i];
+        }
+        for (int j = 0; j < k; j++)
+            top += scratch[id[j]];
+        /* the rest as S - (sum over the top) in double, not 1 - a float sum */
+        double q_rest = (sum - top) / sum, row = 0;
+        for (int j = 0; j < k; j++) {
+            double q = scratch[id[j]] / sum;
+            ptop += pn[j];
+            if (pn[j] > 0)
+                row += pn[j] * log(pn[j] / fmax(q, 1e-30));
+        }
+        double r = ptop < 1 ? 1 - ptop : 0;
+        if (r > 0)
+            row += r * log(r / fmax(q_rest, 1e-30));
+        kl += weight[n] * row;
+        if (dlogits) {
+            float *d = dlogits + (size_t)n * V;
+            double c = scale * temp * weight[n] / wsum;
+            double rest_f = 1 - r / fmax(q_rest, 1e-30);
+            float cr = (float)(c * rest_f / sum);
+            for (int i = 0; i < V; i++)
+                d[i] += cr * scratch[i];
+            /* the top-k tokens: q_j - p_j instead of the rest's term */
+            for (int j = 0; j < k; j++) {
+                double q = scratch[id[j]] / sum;
+                d[id[j]] += (float)(c * (q - pn[j]) - (double)cr * scratch[id[j]]);
+            }
+        }
+    }
+    return (float)(kl / wsum);
+}

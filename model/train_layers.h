@@ -1,7 +1,7 @@
 /*
  * train_layers.h -- forward and backward kernels of the Llama decoder, for
  * training (llm.c style): embedding, RMSNorm, matmul, RoPE, causal
- * attention, SwiGLU, softmax cross-entropy.
+ * attention, SwiGLU, softmax cross-entropy, top-k distillation KL.
  *
  * Shapes: N = B * T rows (B sequences of T positions, row n is position
  * n % T of sequence n / T), C model width, OC output width, NH heads of HD
@@ -67,5 +67,30 @@ void swiglu_backward(float *dg, float *du, const float *dout, const float *g, co
  */
 float crossentropy_forward_backward(float *dlogits, float *logits, const int32_t *targets,
                                     const float *weight, int N, int V);
+
+/*
+ * Top-k knowledge distillation (Hinton et al. 2015, "Distilling the
+ * knowledge in a neural network"): row n's teacher distribution is known
+ * only on its k most likely tokens, ids (N,k) with probabilities p (N,k)
+ * taken at temperature temp, plus the rest mass r = 1 - sum p as one more
+ * outcome; the student's q = softmax(logits / temp) is coarsened to the
+ * same k + 1 outcomes (q of each id, and the sum of q over all other
+ * tokens), and the loss is
+ *     temp^2 * sum_n w_n KL(p || q) / sum_n w_n
+ * over the rows with weight w_n > 0 (the temp^2 keeps the gradient's size
+ * independent of temp, as Hinton et al. prescribe).  Coarsening never
+ * raises a KL (log-sum inequality), so this is a lower bound of the full
+ * KL that is exact when the teacher's rest mass is 0, and it stays a
+ * divergence between two proper distributions, unlike a top-k sum that
+ * drops the rest.  d loss / d logits_j = temp * q_j (1 - P(j) / Q(j)),
+ * P(j), Q(j) the teacher's and student's mass on j's outcome: q_j - p_j
+ * for a top-k token, q_j (1 - r / Q_rest) for any other.  Returns the mean
+ * KL (without the temp^2); when dlogits is not NULL it gets scale times
+ * the loss's gradient ADDED.  ids of a row must be distinct; scratch has
+ * room for V floats.
+ */
+float kl_topk_forward_backward(float *dlogits, float *scratch, const float *logits,
+                               const int32_t *ids, const float *p, const float *weight, int N,
+                               int V, int k, float temp, float scale);
 
 #endif

@@ -1,8 +1,10 @@
 /*
  * test_summary_model.c -- distillation end to end on a toy budget, the
- * guarded summarizer's flags and fallback, ROUGE-L by hand, and the
- * committed built-in model: loaded (never retrained) and re-scored on its
- * held-out sheets, the scores must equal those in its GGUF metadata.
+ * guarded summarizer's flags and fallback, ROUGE-L by hand, the real fact
+ * sheets of data/factsheets in the corpus and their scores in the metadata,
+ * and the committed built-in model: loaded (never retrained) and re-scored
+ * on its held-out sheets (and its real sheets, when it was trained on
+ * them), the scores must equal those in its GGUF metadata.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Hand calculation: LCS("a b c d", "a c d e") = "a c d", P = R = 3/4. */
@@ -106,6 +109,91 @@ static void test_toy_distill_and_fallback(void **state)
     guard_summarizer_close(gs);
     factsheet_clear(&fs);
     unlink(path);
+}
+
+static float meta_f32(const gguf_file *g, const char *key);
+static int meta_u32(const gguf_file *g, const char *key);
+
+/* --real-facts: the seven sessions of data/tools/factsheets.sh, 15 stocks
+ * each, are all trained on (a vocabulary of 1024 keeps every document
+ * within ctx 384); the real_* keys say so and hold the scores that
+ * distill_score_real() recomputes from the file. */
+static void test_toy_distill_real_facts(void **state)
+{
+    (void)state;
+    const char *src = getenv("AS_SRC_DIR");
+    char dir[1024], path[512];
+    snprintf(dir, sizeof dir, "%s/data/factsheets", src ? src : ".");
+    distill_opts o;
+    distill_opts_default(&o);
+    o.n_facts = 12;
+    o.n_eval = 3;
+    o.vocab = 1024;
+    o.model.dim = 16;
+    o.model.n_layers = 1;
+    o.model.n_heads = 2;
+    o.model.ffn_dim = 32;
+    o.steps = 3;
+    o.warmup = 1;
+    o.batch = 2;
+    o.real_facts = dir;
+    const char *tmp = getenv("AS_TEST_TMP");
+    snprintf(path, sizeof path, "%s/toy-real-%ld.gguf", tmp ? tmp : "/tmp", (long)getpid());
+    o.out = path;
+    distill_report r;
+    assert_int_equal(distill_run(&r, &o), AS_OK);
+    assert_int_equal(r.n_real_sheets, 7);
+    assert_int_equal(r.n_real_docs, 7 * 15);
+    assert_int_equal(r.real.n, 7 * 15);
+    assert_int_equal(r.n_skipped, 0);
+    gguf_file *g;
+    assert_int_equal(gguf_open(&g, path), AS_OK);
+    gguf_str s;
+    assert_int_equal(gguf_get_str(g, "aftershock.real_facts", &s), AS_OK);
+    assert_true(gguf_str_eq(s, dir));
+    assert_int_equal(meta_u32(g, "aftershock.real_sheets"), 7);
+    assert_int_equal(meta_u32(g, "aftershock.real_docs"), 105);
+    assert_int_equal(meta_u32(g, "aftershock.real_docs_scored"), 105);
+    float rouge = meta_f32(g, "aftershock.real_rouge_l");
+    float pass = meta_f32(g, "aftershock.real_guard_pass");
+    float faithful = meta_f32(g, "aftershock.real_num_faithful");
+    /* the random split's keys are those of a run without real sheets */
+    assert_int_equal(meta_u32(g, "aftershock.heldout_first_seed"), 12);
+    assert_int_equal(meta_u32(g, "aftershock.corpus_sheets"), 11);
+    gguf_close(g);
+    train_model *m;
+    bpe_vocab *v;
+    assert_int_equal(train_gguf_load(&m, &v, path), AS_OK);
+    distill_scores sc;
+    assert_int_equal(distill_score_real(&sc, m, v, dir), AS_OK);
+    /* same code and floats as the run: equal to float rounding of the key */
+    assert_int_equal(sc.n, 105);
+    assert_float_equal(sc.rouge_l, rouge, 1e-6);
+    assert_float_equal(sc.pass_rate, pass, 1e-6);
+    assert_float_equal(sc.num_faithful, faithful, 1e-6);
+    train_model_free(m);
+    bpe_vocab_free(v);
+    unlink(path);
+
+    /* a sheet that does not parse names its file, line and field */
+    char bad[600], file[700];
+    snprintf(bad, sizeof bad, "%s/badreal-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    assert_int_equal(mkdir(bad, 0755), 0);
+    snprintf(file, sizeof file, "%s/2025-01-27.txt", bad);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("facts v1\nevent date=2025-01-27 | t\nmarket ticker=SPY ret0=x\n", f);
+    fclose(f);
+    factsheet *sheets;
+    int n;
+    assert_int_equal(distill_real_sheets(&sheets, &n, bad), AS_ERR_PARSE);
+    char want[800];
+    snprintf(want, sizeof want, "'%s': line 3: field 'ret0'", file);
+    if (!strstr(as_last_error(), want))
+        fail_msg("got '%s', want it to contain '%s'", as_last_error(), want);
+    unlink(file);
+    assert_int_equal(distill_real_sheets(&sheets, &n, bad), AS_ERR_NOT_FOUND);
+    rmdir(bad);
 }
 
 /* Read a whole file into a heap buffer (caller frees). */
@@ -240,6 +328,8 @@ static void test_builtin_model_scores(void **state)
     train_model *m;
     bpe_vocab *v;
     assert_int_equal(train_gguf_load(&m, &v, path), AS_OK);
+    gguf_file *g2;
+    assert_int_equal(gguf_open(&g2, path), AS_OK);
     distill_scores s;
     assert_int_equal(distill_score(&s, m, v, &o), AS_OK);
     print_message("built-in model: held-out ROUGE-L %.3f (metadata %.3f), guard pass %.3f, "
@@ -252,6 +342,27 @@ static void test_builtin_model_scores(void **state)
     assert_float_equal(s.rouge_l, rouge, 1e-3);
     assert_float_equal(s.pass_rate, pass, 1e-3 + 1.0 / s.n);
     assert_float_equal(s.num_faithful, faithful, 1e-3);
+    /* trained on the real sheets too: their scores are reproduced as well */
+    char *real_dir = NULL;
+    if (gguf_find(g2, "aftershock.real_facts")) {
+        char dir[1024];
+        gguf_str rd;
+        assert_int_equal(gguf_get_str(g2, "aftershock.real_facts", &rd), AS_OK);
+        snprintf(dir, sizeof dir, "%s/%.*s", src ? src : ".", (int)rd.len, rd.ptr);
+        real_dir = strdup(dir);
+        distill_scores rs;
+        assert_int_equal(distill_score_real(&rs, m, v, real_dir), AS_OK);
+        print_message("built-in model on the real sheets: ROUGE-L %.3f, guard pass %.3f, "
+                      "numbers faithful %.3f, %d summaries\n",
+                      rs.rouge_l, rs.pass_rate, rs.num_faithful, rs.n);
+        assert_int_equal(rs.n, meta_u32(g2, "aftershock.real_docs_scored"));
+        assert_float_equal(rs.rouge_l, meta_f32(g2, "aftershock.real_rouge_l"), 1e-3);
+        assert_float_equal(rs.pass_rate, meta_f32(g2, "aftershock.real_guard_pass"),
+                           1e-3 + 1.0 / rs.n);
+        assert_float_equal(rs.num_faithful, meta_f32(g2, "aftershock.real_num_faithful"), 1e-3);
+    }
+    free(real_dir);
+    gguf_close(g2);
     train_model_free(m);
     bpe_vocab_free(v);
 
@@ -287,6 +398,7 @@ int main(void)
         cmocka_unit_test(test_rouge_l_by_hand),
         cmocka_unit_test(test_toy_distill_and_fallback),
         cmocka_unit_test(test_distill_reproducible),
+        cmocka_unit_test(test_toy_distill_real_facts),
         cmocka_unit_test(test_builtin_model_scores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

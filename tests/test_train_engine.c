@@ -81,7 +81,7 @@ static void engine_parity(int tied)
     char path[512];
     const char *tmp = getenv("AS_TEST_TMP");
     snprintf(path, sizeof path, "%s/engine-%d-%ld.gguf", tmp ? tmp : "/tmp", tied, (long)getpid());
-    assert_int_equal(train_gguf_save(path, m, v, "parity", NULL, 0), AS_OK);
+    assert_int_equal(train_gguf_save(path, m, v, "parity", 0, NULL, 0), AS_OK);
     model *em;
     assert_int_equal(model_open(&em, path), AS_OK);
     assert_int_equal(em->c.tied_output, tied);

@@ -112,7 +112,7 @@ static void test_bpe_slot_tokens(void **state)
     assert_int_equal(train_model_new(&m, &c, 5), AS_OK);
     char path[512];
     path_make(path, sizeof path, "slots");
-    assert_int_equal(train_gguf_save(path, m, v, "test", NULL, 0), AS_OK);
+    assert_int_equal(train_gguf_save(path, m, v, "test", 0, NULL, 0), AS_OK);
     train_model *m2;
     bpe_vocab *v2;
     assert_int_equal(train_gguf_load(&m2, &v2, path), AS_OK);
@@ -160,7 +160,7 @@ static void export_check(int tied)
         {.key = "aftershock.corpus_docs", .type = TRAIN_META_U32, .u = 3},
         {.key = "aftershock.heldout_rouge_l", .type = TRAIN_META_F32, .f = 0.75f},
     };
-    assert_int_equal(train_gguf_save(path, m, v, "test", meta, 3), AS_OK);
+    assert_int_equal(train_gguf_save(path, m, v, "test", 0, meta, 3), AS_OK);
 
     gguf_file *g;
     assert_int_equal(gguf_open(&g, path), AS_OK);

@@ -10,7 +10,9 @@
  * 2e-3 absolute + 2e-2 relative.  The whole-model check uses weights of
  * s.d. 0.1 (not 0.02) so the gradients are well above that noise, and
  * h = 3e-3 because its loss is more curved (checked: the differences
- * converge to the backward values as h goes 1e-1, 1e-2, 1e-3).
+ * converge to the backward values as h goes 1e-1, 1e-2, 1e-3).  The
+ * top-k distillation KL is checked the same way, at temperatures 1 and 2,
+ * alone and mixed with the cross-entropy in the whole model.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,9 +264,81 @@ static void test_crossentropy_backward(void **state)
     free(c.logits), free(c.tmp), free(d);
 }
 
+typedef struct kl_ctx {
+    float *logits, *scratch, *w, *p;
+    int32_t *ids;
+    int k;
+    float temp;
+} kl_ctx;
+
+static double kl_loss(void *p)
+{
+    kl_ctx *c = p;
+    float t2 = c->temp * c->temp;
+    return t2 * kl_topk_forward_backward(NULL, c->scratch, c->logits, c->ids, c->p, c->w, N, V,
+                                         c->k, c->temp, 1.0f);
+}
+
+/* Teacher rows: k distinct ids, probabilities summing to 0.9 (rest 0.1),
+ * one row with the whole mass on its top-k (rest 0) and one at weight 0. */
+static void kl_case(float temp)
+{
+    enum { K = 3 };
+    int32_t ids[N * K] = {0, 3, 6, 1, 2, 5, 4, 0, 2, 6, 5, 1, 3, 4, 0, 2, 1, 6};
+    float p[N * K], w[N] = {1, 0.5f, 1, 0, 1, 2};
+    for (int n = 0; n < N; n++) {
+        float a = 0.3f + 0.08f * n, b = 0.9f - a;
+        p[n * K] = a * 0.7f, p[n * K + 1] = a * 0.3f, p[n * K + 2] = b;
+    }
+    p[4 * K] = 0.6f, p[4 * K + 1] = 0.3f, p[4 * K + 2] = 0.1f; /* sums to 1: no rest */
+    kl_ctx c = {rvec(N * V), zvec(V), w, p, ids, K, temp};
+    float *d = zvec(N * V);
+    kl_topk_forward_backward(d, c.scratch, c.logits, ids, p, w, N, V, K, temp, 1.0f);
+    fd_check((fd_case){c.logits, N * V, d, "kl dlogits"}, kl_loss, &c);
+    /* scale multiplies, and the gradient is added, not stored */
+    float *d2 = zvec(N * V);
+    for (int i = 0; i < N * V; i++)
+        d2[i] = 1.0f;
+    kl_topk_forward_backward(d2, c.scratch, c.logits, ids, p, w, N, V, K, temp, 0.5f);
+    for (int i = 0; i < N * V; i++)
+        assert_float_equal(d2[i], 1.0f + 0.5f * d[i], 1e-6);
+    free(c.logits), free(c.scratch), free(d), free(d2);
+}
+
+static void test_kl_topk_backward(void **state)
+{
+    (void)state;
+    kl_case(1.0f);
+    kl_case(2.0f);
+}
+
+/* By hand: V = 3, logits (0, ln 2, 0) give q = (1/4, 1/2, 1/4).  A teacher
+ * with p(token 1) = 0.5 and rest 0.5 matches the coarsened student (q 1/2,
+ * rest 1/2): KL 0.  With p(token 0) = 0.5: q(0) = 1/4, rest 3/4, KL = 0.5
+ * ln(0.5/0.25) + 0.5 ln(0.5/0.75) = 0.5 ln(4/3) = 0.1438410362. */
+static void test_kl_topk_by_hand(void **state)
+{
+    (void)state;
+    float l[3] = {0, logf(2.0f), 0}, scratch[3], w = 1, p = 0.5f;
+    int32_t one = 1, zero = 0;
+    assert_float_equal(kl_topk_forward_backward(NULL, scratch, l, &one, &p, &w, 1, 3, 1, 1.0f,
+                                                1.0f),
+                       0.0, 1e-7);
+    assert_float_equal(kl_topk_forward_backward(NULL, scratch, l, &zero, &p, &w, 1, 3, 1, 1.0f,
+                                                1.0f),
+                       0.5 * log(4.0 / 3.0), 1e-6);
+    /* the gradient there: q - p = -1/4 on token 0; the others q_j (1 - r / Q_rest)
+     * = q_j (1 - 0.5 / 0.75) = q_j / 3: 1/6 and 1/12 (sums to 0, as a softmax's must) */
+    float d[3] = {0};
+    kl_topk_forward_backward(d, scratch, l, &zero, &p, &w, 1, 3, 1, 1.0f, 1.0f);
+    assert_float_equal(d[0], -0.25, 1e-6);
+    assert_float_equal(d[1], 1.0 / 6.0, 1e-6);
+    assert_float_equal(d[2], 1.0 / 12.0, 1e-6);
+}
+
 /* ---- whole model ------------------------------------------------------- */
 
-static void model_fd(int tied)
+static void model_fd(int tied, int soft_on)
 {
     train_config cfg = {.vocab = 11, .dim = 8, .n_layers = 2, .n_heads = 2, .ffn_dim = 12,
                         .ctx = 8, .tied = tied, .rope_base = 10000.0f, .norm_eps = 1e-5f};
@@ -275,7 +349,20 @@ static void model_fd(int tied)
     int32_t tok[2 * 5] = {1, 4, 2, 9, 3, 0, 10, 5, 5, 7};
     int32_t tgt[2 * 5] = {4, 2, 9, 3, 8, 10, 5, 5, 7, 1};
     float wt[2 * 5] = {1, 1, 1, 0, 1, 1, 1, 1, 1, 0.5f};
-    assert_int_equal(train_forward(m, tok, tgt, wt, 2, 5), AS_OK);
+    /* soft targets: top-2 of a made-up teacher at temperature 2, weight 0.6 */
+    int32_t sid[2 * 5 * 2];
+    float sp[2 * 5 * 2], sw[2 * 5] = {1, 1, 0, 1, 1, 1, 0, 1, 1, 1};
+    for (int i = 0; i < 10; i++) {
+        sid[2 * i] = tgt[i];
+        sid[2 * i + 1] = (tgt[i] + 3) % 11;
+        sp[2 * i] = 0.6f;
+        sp[2 * i + 1] = 0.25f;
+    }
+    train_soft soft = {.k = 2, .ids = sid, .p = sp, .row_w = sw, .weight = 0.6f, .temp = 2.0f};
+    const train_soft *sf = soft_on ? &soft : NULL;
+    assert_int_equal(train_forward_soft(m, tok, tgt, wt, sf, 2, 5), AS_OK);
+    if (soft_on) /* the parts and their mix, as train.h states it */
+        assert_float_equal(m->loss, 0.4f * m->loss_ce + 0.6f * 4.0f * m->loss_kl, 1e-5);
     train_zero_grad(m);
     train_backward(m);
     float *grad = malloc(m->n_params * sizeof(float));
@@ -286,17 +373,17 @@ static void model_fd(int tied)
             float *p = &m->p[t][j];
             float keep = *p;
             *p = keep + h;
-            train_forward(m, tok, tgt, wt, 2, 5);
+            train_forward_soft(m, tok, tgt, wt, sf, 2, 5);
             double lp = m->loss;
             *p = keep - h;
-            train_forward(m, tok, tgt, wt, 2, 5);
+            train_forward_soft(m, tok, tgt, wt, sf, 2, 5);
             double lm = m->loss;
             *p = keep;
             double num = (lp - lm) / (2 * h);
             double ana = grad[&m->p[t][j] - m->params];
             if (fabs(num - ana) > 2e-3 + 3e-2 * fabs(num))
-                fail_msg("tensor %d elem %zu (tied %d): finite difference %.6f, backward %.6f",
-                         t, j, tied, num, ana);
+                fail_msg("tensor %d elem %zu (tied %d, soft %d): finite difference %.6f, "
+                         "backward %.6f", t, j, tied, soft_on, num, ana);
         }
     }
     free(grad);
@@ -306,13 +393,20 @@ static void model_fd(int tied)
 static void test_model_backward_untied(void **state)
 {
     (void)state;
-    model_fd(0);
+    model_fd(0, 0);
 }
 
 static void test_model_backward_tied(void **state)
 {
     (void)state;
-    model_fd(1);
+    model_fd(1, 0);
+}
+
+static void test_model_backward_soft_targets(void **state)
+{
+    (void)state;
+    model_fd(0, 1);
+    model_fd(1, 1);
 }
 
 int main(void)
@@ -326,6 +420,9 @@ int main(void)
         cmocka_unit_test(test_crossentropy_backward),
         cmocka_unit_test(test_model_backward_untied),
         cmocka_unit_test(test_model_backward_tied),
+        cmocka_unit_test(test_kl_topk_backward),
+        cmocka_unit_test(test_kl_topk_by_hand),
+        cmocka_unit_test(test_model_backward_soft_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

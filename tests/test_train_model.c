@@ -2,7 +2,9 @@
  * test_train_model.c -- the training loop as a whole: a tiny corpus trains
  * below a stated loss, the KV-cached decoder gives the trainer's own
  * logits, a run resumed from a checkpoint is bit-identical to an
- * uninterrupted one, and the schedule has the shape it promises.
+ * uninterrupted one, the schedule has the shape it promises, and the
+ * shared loop (model/train_loop.h) with soft targets reaches the optimum
+ * of its cross-entropy + KL mixture.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <cmocka.h>
 
 #include "model/train.h"
+#include "model/train_loop.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -156,6 +159,55 @@ static void test_schedule_shape(void **state)
     assert_non_null(strstr(as_last_error(), "'n_heads'"));
 }
 
+/* One document <0> -> 5 whose teacher puts half its mass on 5 and half on
+ * 7.  The loss (1 - w) (-ln q5) + w KL(p || q) (temperature 1) is least,
+ * by a Lagrange multiplier on q5 + q7 = 1 (no other token lowers it), at
+ * q5 = 1 - w/2, q7 = w/2: for w = 0.5, q = (0.75, 0.25); for w = 0 all on
+ * 5.  300 AdamW steps without weight decay get within 0.02 of it. */
+static void soft_optimum(float w, float want5, float want7)
+{
+    train_config c = {.vocab = 16, .dim = 16, .n_layers = 1, .n_heads = 2, .ffn_dim = 32,
+                      .ctx = 8, .tied = 0, .rope_base = 10000.0f, .norm_eps = 1e-5f};
+    train_model *m;
+    assert_int_equal(train_model_new(&m, &c, 11), AS_OK);
+    static const int32_t ids[2] = {0, 5}, top[2] = {5, 7};
+    static const float p[2] = {0.5f, 0.5f};
+    train_doc d = {.ids = ids, .n_ids = 2, .loss_from = 1, .soft_ids = top, .soft_p = p};
+    int which = 0;
+    train_loop_opts o = {.steps = 300, .batch = 1, .warmup = 10, .lr = 1e-2f, .lr_min = 1e-3f,
+                         .clip = 1.0f, .seed = 1, .pad = 0, .soft_k = 2, .soft_weight = w,
+                         .soft_temp = 1.0f};
+    train_loop_report r;
+    assert_int_equal(train_loop_run(&r, m, &d, &which, 1, &o), AS_OK);
+    assert_int_equal(train_forward(m, ids, NULL, NULL, 1, 1), AS_OK);
+    double mx = m->a.logits[0], sum = 0, q[16];
+    for (int v = 1; v < 16; v++)
+        mx = m->a.logits[v] > mx ? m->a.logits[v] : mx;
+    for (int v = 0; v < 16; v++)
+        sum += q[v] = exp(m->a.logits[v] - mx);
+    print_message("weight %.1f: q5 %.4f q7 %.4f (optimum %.2f %.2f), final KL %.4f\n", (double)w,
+                  q[5] / sum, q[7] / sum, (double)want5, (double)want7, (double)r.final_kl);
+    assert_float_equal(q[5] / sum, want5, 0.02);
+    assert_float_equal(q[7] / sum, want7, 0.02);
+    /* the held-out measure of the same document: the parts as trained */
+    double ce, kl;
+    long n;
+    assert_int_equal(train_loop_eval(&ce, &kl, &n, m, &d, &which, 1, &o), AS_OK);
+    assert_int_equal(n, 1);
+    assert_float_equal(ce, -log(q[5] / sum), 1e-4);
+    /* the teacher's rest mass is 0, so only its two tokens enter the KL */
+    double q5 = q[5] / sum, q7 = q[7] / sum;
+    assert_float_equal(kl, 0.5 * log(0.5 / q5) + 0.5 * log(0.5 / q7), 1e-4);
+    train_model_free(m);
+}
+
+static void test_soft_targets_reach_the_mixture_optimum(void **state)
+{
+    (void)state;
+    soft_optimum(0.5f, 0.75f, 0.25f);
+    soft_optimum(1.0f, 0.5f, 0.5f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_decoder_matches_forward),
         cmocka_unit_test(test_checkpoint_resume_identical),
         cmocka_unit_test(test_schedule_shape),
+        cmocka_unit_test(test_soft_targets_reach_the_mixture_optimum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
