@@ -331,6 +331,18 @@ as_err slots_fill(char **out, int *n_bad, const char *text, const factsheet *fs,
     return AS_OK;
 }
 
+/* Whether text holds at least one known slot token. */
+static int has_slot(const char *text)
+{
+    size_t len = strlen(text);
+    for (size_t i = 0; i < len; i++) {
+        size_t n = text[i] == '<' ? slot_span(text + i, len - i) : 0;
+        if (n && slot_find(text + i, n) >= 0)
+            return 1;
+    }
+    return 0;
+}
+
 as_err slots_fill_check(int *pass, guard_report *g, char **filled, const char *text,
                         const factsheet *fs, int stock)
 {
@@ -349,10 +361,13 @@ as_err slots_fill_check(int *pass, guard_report *g, char **filled, const char *t
         g->n_bad += n_bad;
         g->n_bad_numbers += n_bad;
     }
-    /* Every sentence must be one of the narrator's forms: a true value in
-     * the wrong role (slots_grammar.c) fails here. */
+    /* A slotted text (a student of the narrator's delexicalised corpus)
+     * must use only the narrator's sentence forms: a true value in the
+     * wrong role (slots_grammar.c) fails here.  A text without slot tokens
+     * (a model taught by a plain-text teacher, or the teacher itself) has
+     * its own wording, and the guard's check of every value is what holds it. */
     char form[128];
-    int n_odd = slots_unknown_sentences(text, form, sizeof form);
+    int n_odd = has_slot(text) ? slots_unknown_sentences(text, form, sizeof form) : 0;
     if (n_odd < 0)
         return as_fail(AS_ERR_NOMEM, "slots: out of memory building the narrator's forms");
     if (n_odd) {

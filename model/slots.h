@@ -102,7 +102,8 @@ int slots_unknown_sentences(const char *slotted, char *first, size_t len);
 /* What guard_summarize() and the held-out scores do with a generated text:
  * fill its slots, then guard the filled text (model/guard.h).  *pass is 1
  * when no slot was left unfilled, every sentence is one of the narrator's
- * forms, every claim matches and the text states
+ * forms (checked when the text holds a slot token: a plain-text model's
+ * wording is its own), every claim matches and the text states
  * at least one number; an unfilled slot counts in *g as a claim and a
  * number that failed.  *filled: heap, caller frees.  AS_ERR_NOMEM only. */
 as_err slots_fill_check(int *pass, guard_report *g, char **filled, const char *text,

@@ -257,6 +257,21 @@ static void test_sentence_forms(void **state)
     assert_false(pass);
     assert_non_null(strstr(g.first_bad, "not a sentence the narrator writes"));
     free(filled);
+    /* A plain-text paragraph (a student of a plain-text teacher) is not
+     * held to the narrator's forms, only to the guard: its own true wording
+     * passes, a wrong value in it still fails. */
+    assert_int_equal(slots_fill_check(&pass, &g, &filled,
+                                      "Nvidia's shares (NVDA) sank 16.97% on 2025-01-27; beyond "
+                                      "what the market explains, that is an abnormal return of "
+                                      "-14.72%.", &fx, 0), AS_OK);
+    assert_true(pass);
+    free(filled);
+    assert_int_equal(slots_fill_check(&pass, &g, &filled,
+                                      "Nvidia's shares (NVDA) sank 16.97% on 2025-01-27; beyond "
+                                      "what the market explains, that is an abnormal return of "
+                                      "-15.72%.", &fx, 0), AS_OK);
+    assert_false(pass);
+    free(filled);
 }
 
 int main(void)
