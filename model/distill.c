@@ -35,17 +35,19 @@ void distill_opts_default(distill_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->n_facts = 2000;
-    o->max_stocks = 6;
+    /* up to 12 stocks a sheet, so a sector holds as many as the demo's (7) */
+    o->max_stocks = 12;
     o->heldout_pct = 5;
     o->n_eval = 256;
     o->vocab = 2048;
     /* sized for the CPU budget of `make model` on 2 shared cores: one
-     * OpenBLAS thread needs about 0.42 s of CPU a step, so 1800 steps take
-     * about 13 minutes with a core to itself and about 30 when other work
-     * leaves it 40 % of one (measured while other builds and benchmarks ran) */
+     * OpenBLAS thread needs about 0.3 s of CPU a step (1,800 tokens of
+     * batch 8), so 2400 steps (about 1.5 epochs of the 12,400 documents)
+     * take about 12 minutes with a core to itself and about 18 when other
+     * work leaves it 70 % of one (measured 2026-12-04, Intel Xeon) */
     o->model = (train_config){.dim = 96, .n_layers = 3, .n_heads = 4, .ffn_dim = 256,
                               .ctx = 384, .tied = 1, .rope_base = 10000.0f, .norm_eps = 1e-5f};
-    o->steps = 1800;
+    o->steps = 2400;
     o->batch = 8;
     o->warmup = 90;
     o->lr = 4e-3f;

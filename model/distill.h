@@ -71,7 +71,8 @@ typedef struct distill_opts {
 } distill_opts;
 
 /* Defaults of `make model`: dim 96, 3 layers, 4 heads, ffn 256, ctx 384,
- * vocab 2048, 2000 fact sheets, 1800 steps of batch 8; see distill.c. */
+ * vocab 2048, 2000 fact sheets of up to 12 stocks, 2400 steps of batch 8;
+ * see distill.c. */
 void distill_opts_default(distill_opts *o);
 
 typedef struct distill_scores {
