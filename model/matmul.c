@@ -1,15 +1,17 @@
 /*
  * matmul.c -- batched matrix multiply over quantized weights (see matmul.h).
  *
- * Three paths: integer tiles (qgemm) for Q8_0 / Q4_0, and for the other
- * types row dots for small batches or dequantized tiles through sgemm for
- * large ones.  All split the weight rows across the pool.  The float paths
- * agree to float rounding; the integer path computes what llama.cpp's CPU
- * backend computes (Q8 activations, int32 block dots).
+ * Three paths: integer tiles for Q8_0 / Q4_0 (qgemm, Q8 activations) and
+ * for Q4_K / Q6_K (qgemm_k, Q8_K activations), and for the other types row
+ * dots for small batches or dequantized tiles through sgemm for large ones.
+ * All split the weight rows across the pool.  The float paths agree to
+ * float rounding; the integer paths compute what llama.cpp's CPU backend
+ * computes (quantized activations, int32 block dots).
  */
 #include "model/matmul.h"
 
 #include "model/qgemm.h"
+#include "model/qgemm_k.h"
 
 #include <cblas.h>
 #include <string.h>
@@ -21,10 +23,12 @@ void matmul_init(void)
 
 size_t matmul_act_bytes(int max_batch, int max_cols)
 {
-    /* Q8 blocks, or a rounded float copy for F16 weights */
+    /* Q8 or Q8_K blocks, or a rounded float copy for F16 weights */
     size_t q8 = (size_t)(max_cols / QK + 1) * sizeof(blk_q8_act);
+    size_t q8k = (size_t)(max_cols / QK_K + 1) * sizeof(blk_q8_K);
     size_t f = (size_t)max_cols * sizeof(float);
-    return (size_t)max_batch * (q8 > f ? q8 : f);
+    size_t most = q8 > f ? q8 : f;
+    return (size_t)max_batch * (q8k > most ? q8k : most);
 }
 
 size_t matmul_tile_floats(int n_threads, int max_cols)
@@ -79,25 +83,28 @@ static void mm_gemm(void *arg, long lo, long hi, int thread)
     }
 }
 
-/* Integer path: units of QGEMM_UNIT weight rows, numbered across all the
+/* Integer paths: units of QGEMM_UNIT weight rows, numbered across all the
  * job's matrices so one fork-join covers them and each thread gets an equal
- * share of rows (and so of weight bytes when the types agree). */
+ * share of rows (and so of weight bytes when the types agree).  kq: the
+ * matrices are Q4_K / Q6_K and act holds Q8_K blocks, else Q8_0 / Q4_0
+ * and Q8 blocks. */
 #define QGEMM_UNIT 4
 
 typedef struct q_job {
     float *const *out;
     const qmat *const *w;
     qgemm_fn fn[MATMUL_MAX_N];
+    qgemm_k_fn kfn[MATMUL_MAX_N];
     long first[MATMUL_MAX_N + 1]; /* first unit of each matrix; first[n] = total */
-    int n, B;
-    const blk_q8_act *act;
+    int n, B, kq;
+    const void *act;
 } q_job;
 
 static void q_units(void *arg, long lo, long hi, int thread)
 {
     (void)thread;
     q_job *j = arg;
-    int nb = j->w[0]->cols / QK;
+    int nb = j->w[0]->cols / (j->kq ? QK_K : QK);
     for (int i = 0; i < j->n && lo < hi; i++) {
         long a = lo > j->first[i] ? lo : j->first[i];
         long b = hi < j->first[i + 1] ? hi : j->first[i + 1];
@@ -105,36 +112,47 @@ static void q_units(void *arg, long lo, long hi, int thread)
             continue;
         const qmat *w = j->w[i];
         long r0 = (a - j->first[i]) * QGEMM_UNIT, r1 = (b - j->first[i]) * QGEMM_UNIT;
-        j->fn[i](j->out[i], (size_t)w->rows, w->data, w->row_bytes, r0,
-                 r1 < w->rows ? r1 : w->rows, j->act, nb, j->B);
+        r1 = r1 < w->rows ? r1 : w->rows;
+        if (j->kq)
+            j->kfn[i](j->out[i], (size_t)w->rows, w->data, w->row_bytes, r0, r1, j->act, nb, j->B);
+        else
+            j->fn[i](j->out[i], (size_t)w->rows, w->data, w->row_bytes, r0, r1, j->act, nb, j->B);
     }
 }
 
 typedef struct act_job {
-    blk_q8_act *dst;
+    void *dst;
     const float *x;
-    int cols, use_ref;
+    int cols, use_ref, kq;
 } act_job;
 
 static void act_rows(void *arg, long lo, long hi, int thread)
 {
     (void)thread;
     act_job *j = arg;
-    size_t nb = (size_t)j->cols / QK;
-    for (long b = lo; b < hi; b++)
-        (j->use_ref ? quant_act_q8_ref : quant_act_q8)(j->dst + (size_t)b * nb,
-                                                        j->x + (size_t)b * j->cols, j->cols);
+    for (long b = lo; b < hi; b++) {
+        const float *x = j->x + (size_t)b * j->cols;
+        if (j->kq)
+            (j->use_ref ? quant_act_q8_K_ref : quant_act_q8_K)(
+                (blk_q8_K *)j->dst + (size_t)b * (j->cols / QK_K), x, j->cols);
+        else
+            (j->use_ref ? quant_act_q8_ref : quant_act_q8)(
+                (blk_q8_act *)j->dst + (size_t)b * (j->cols / QK), x, j->cols);
+    }
 }
 
 static void matmul_q8(float *const *out, const float *x, const qmat *const *w, int n, int B,
-                      matmul_ctx *m)
+                      int kq, matmul_ctx *m)
 {
-    q_job j = {.out = out, .w = w, .n = n, .B = B, .act = m->act};
+    q_job j = {.out = out, .w = w, .n = n, .B = B, .kq = kq, .act = m->act};
     for (int i = 0; i < n; i++) {
-        j.fn[i] = m->use_ref ? qgemm_ref(w[i]->type) : qgemm_fast(w[i]->type);
+        if (kq)
+            j.kfn[i] = m->use_ref ? qgemm_k_ref(w[i]->type) : qgemm_k_fast(w[i]->type);
+        else
+            j.fn[i] = m->use_ref ? qgemm_ref(w[i]->type) : qgemm_fast(w[i]->type);
         j.first[i + 1] = j.first[i] + (w[i]->rows + QGEMM_UNIT - 1) / QGEMM_UNIT;
     }
-    act_job a = {m->act, x, w[0]->cols, m->use_ref};
+    act_job a = {m->act, x, w[0]->cols, m->use_ref, kq};
     /* a decode row is quantized faster than the threads wake */
     if (B >= 8)
         pool_run(m->pool, act_rows, &a, B);
@@ -146,14 +164,26 @@ static void matmul_q8(float *const *out, const float *x, const qmat *const *w, i
     pool_run_work(m->pool, q_units, &j, j.first[n], work);
 }
 
+/* Which integer path a matrix takes: 0 Q8, 1 Q8_K, -1 none (floats). */
+static int int_path(const qmat *w, const matmul_ctx *m)
+{
+    if (quant_wants_q8(w->type))
+        return 0;
+    if (quant_wants_q8_K(w->type) && !m->float_act)
+        return 1;
+    return -1;
+}
+
 void matmul_n(float *const *out, const float *x, const qmat *const *w, int n, int B,
               matmul_ctx *m)
 {
-    int all_q8 = 1;
-    for (int i = 0; i < n; i++)
-        all_q8 &= quant_wants_q8(w[i]->type);
-    if (all_q8) {
-        matmul_q8(out, x, w, n, B, m);
+    /* one quantization of x serves the matrices only when they all take
+     * the same kind of blocks (a Q8_0 matrix beside Q4_K ones goes alone) */
+    int path = int_path(w[0], m), same = 1;
+    for (int i = 1; i < n; i++)
+        same &= int_path(w[i], m) == path;
+    if (path >= 0 && same) {
+        matmul_q8(out, x, w, n, B, path, m);
         return;
     }
     for (int i = 0; i < n; i++)
@@ -162,8 +192,9 @@ void matmul_n(float *const *out, const float *x, const qmat *const *w, int n, in
 
 void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
 {
-    if (quant_wants_q8(w->type)) {
-        matmul_q8(&out, x, &w, 1, B, m);
+    int path = int_path(w, m);
+    if (path >= 0) {
+        matmul_q8(&out, x, &w, 1, B, path, m);
         return;
     }
     mm_job j = {.out = out, .x = x, .w = w, .B = B, .m = m};

@@ -6,7 +6,9 @@
  * path for every batch size: the activations are quantized to Q8 blocks
  * once, then model/qgemm.h multiplies tiles of weight rows by tiles of
  * activation rows, so decode (B = 1) streams the weights once and prefill
- * or batched decode reuses each weight block across the batch.  Other types
+ * or batched decode reuses each weight block across the batch.  Q4_K and
+ * Q6_K weights (Q4_K_M files) do the same with Q8_K super-blocks and
+ * model/qgemm_k.h, unless float_act asks for float activations.  Other types
  * go row by row through the quant.h dot kernels for small batches and,
  * from MATMUL_GEMM_MIN rows, through OpenBLAS sgemm on tiles of weight rows
  * dequantized to floats in per-thread scratch.  Work is split across the
@@ -37,6 +39,11 @@ typedef struct qmat {
 typedef struct matmul_ctx {
     pool *pool;
     int use_ref;           /* 1: plain-loop dots only, no BLAS (tests) */
+    int float_act;         /* 1: Q4_K / Q6_K weights dot float activations
+                            * (dequantize + FMA, sgemm from MATMUL_GEMM_MIN
+                            * rows), the path before qgemm_k: tests measure
+                            * what Q8_K activations cost against it, and
+                            * bench/qgemm_k_bench.c its speed */
     blk_q8_act *act;       /* (matmul_act_bytes) activation scratch */
     float *tiles;          /* (n_threads, MATMUL_TILE * max_cols) scratch */
     int max_cols;

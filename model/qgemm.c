@@ -363,3 +363,13 @@ const char *qgemm_fast_name(void)
 {
     return qgemm_isa_name(best_isa());
 }
+
+int qgemm_isa_available(qgemm_isa isa)
+{
+    return cpu_has(isa);
+}
+
+qgemm_isa qgemm_best_isa(void)
+{
+    return best_isa();
+}

@@ -47,5 +47,9 @@ qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa);
  * qgemm_fast picks on this CPU. */
 const char *qgemm_isa_name(qgemm_isa isa);
 const char *qgemm_fast_name(void);
+/* Whether this CPU runs variant isa, and the variant qgemm_fast picks
+ * (model/qgemm_k.h's kernels come in the same variants). */
+int qgemm_isa_available(qgemm_isa isa);
+qgemm_isa qgemm_best_isa(void);
 
 #endif

@@ -25,6 +25,7 @@ _Static_assert(sizeof(blk_q8_0) == 34, "block_q8_0 layout");
 _Static_assert(sizeof(blk_q4_0) == 18, "block_q4_0 layout");
 _Static_assert(sizeof(blk_q4_K) == 144, "block_q4_K layout");
 _Static_assert(sizeof(blk_q6_K) == 210, "block_q6_K layout");
+_Static_assert(sizeof(blk_q8_K) == 292, "block_q8_K layout");
 
 float fp16_to_f32(uint16_t h)
 {
@@ -96,6 +97,11 @@ int quant_supported(ggml_type t)
 int quant_wants_q8(ggml_type t)
 {
     return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_Q4_0;
+}
+
+int quant_wants_q8_K(ggml_type t)
+{
+    return t == GGML_TYPE_Q4_K || t == GGML_TYPE_Q6_K;
 }
 
 /* ggml's get_scale_min_k4: the j-th 6-bit scale and min of a Q4_K block. */
@@ -354,6 +360,33 @@ void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n)
     }
 }
 
+/* The 16 sums of a Q8_K block's bytes, exact in int16 (|sum| <= 16 * 127);
+ * both quantizers use this loop, the kernels' cost is elsewhere. */
+static void q8_K_sums(blk_q8_K *b)
+{
+    for (int g = 0; g < QK_K / 16; g++) {
+        int s = 0;
+        for (int l = 0; l < 16; l++)
+            s += b->qs[g * 16 + l];
+        b->bsums[g] = (int16_t)s;
+    }
+}
+
+void quant_act_q8_K_ref(blk_q8_K *dst, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        float amax = 0;
+        for (int j = 0; j < QK_K; j++)
+            amax = fmaxf(amax, fabsf(x[j]));
+        /* |x * id| <= 127 up to one rounding, so lrintf stays in int8 */
+        float id = amax ? 127.0f / amax : 0;
+        dst[i].d = amax / 127;
+        for (int j = 0; j < QK_K; j++)
+            dst[i].qs[j] = (int8_t)lrintf(x[j] * id);
+        q8_K_sums(&dst[i]);
+    }
+}
+
 /* ---- plain-loop reference dot products ---------------------------------- */
 
 static float dot_f32_ref(const void *w, const void *x, int64_t n)
@@ -583,6 +616,33 @@ AVX2_FN static void act_q8_avx2(blk_q8_act *dst, const float *x, int64_t n)
     }
 }
 
+/* quant_act_q8_K_ref with 8 lanes: the same max, product and rounding. */
+AVX2_FN static void act_q8_K_avx2(blk_q8_K *dst, const float *x, int64_t n)
+{
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / QK_K; i++, x += QK_K) {
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < QK_K; k += 8)
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + k)));
+        __m128 m4 = _mm_max_ps(_mm256_extractf128_ps(m, 1), _mm256_castps256_ps128(m));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        float amax = _mm_cvtss_f32(m4), id = amax ? 127.0f / amax : 0;
+        dst[i].d = amax / 127;
+        __m256 mul = _mm256_set1_ps(id);
+        for (int k = 0; k < QK_K; k += 32) {
+            __m256i q[4];
+            for (int v = 0; v < 4; v++)
+                q[v] = _mm256_cvtps_epi32(_mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + k + 8 * v), mul),
+                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+            p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+            _mm256_storeu_si256((__m256i *)(dst[i].qs + k), p);
+        }
+        q8_K_sums(&dst[i]);
+    }
+}
+
 static int cpu_has_avx2(void)
 {
     __builtin_cpu_init();
@@ -610,6 +670,17 @@ void quant_act_q8(blk_q8_act *dst, const float *x, int64_t n)
     }
 #endif
     quant_act_q8_ref(dst, x, n);
+}
+
+void quant_act_q8_K(blk_q8_K *dst, const float *x, int64_t n)
+{
+#if QUANT_X86
+    if (quant_has_avx2()) {
+        act_q8_K_avx2(dst, x, n);
+        return;
+    }
+#endif
+    quant_act_q8_K_ref(dst, x, n);
 }
 
 quant_axpy_fn quant_axpy_f16(int fast)
