@@ -3,17 +3,18 @@
  * columns (see qgemm_k.h).
  *
  * The x86 kernels share one tile walk (model/qgemm_k_tile.h), built three
- * times: on ymm registers with maddubs + madd (AVX2) and with maddubs +
- * vpdpwssd (AVX-VNNI), and on zmm registers with maddubs + vpdpwssd
+ * times: on ymm registers with maddubs + madd (AVX2) and with vpdpbusd +
+ * packssdw + vpdpwssd (AVX-VNNI), and on zmm registers with the latter
  * (AVX-512 VNNI and BW), where a chunk is 64 bytes and Q6_K's 64-byte ql
  * half needs no shuffling (its low nibbles are elements 0..63 in order, its
  * high nibbles 64..127).  What differs per width is below: how a chunk of
- * weights becomes unsigned bytes and how each pair of bytes gets its
- * sub-block's scale.  maddubs takes the weights as they are stored
- * (unsigned) and the activations signed, so no sign trick is needed: the
- * Q4_K mins and the Q6_K offset of 32 come in through the activation sums
- * instead.  All integer sums are exact; the fast variants add the float
- * terms in 8 or 16 lanes where the reference adds one per super-block.
+ * weights becomes unsigned bytes and how each int16 sum gets its
+ * sub-block's scale.  The byte products take the weights as they are
+ * stored (unsigned) and the activations signed, so no sign trick is
+ * needed: the Q4_K mins and the Q6_K offset of 32 come in through the
+ * activation sums instead.  All integer sums are exact; the fast variants
+ * add the float terms in 8 or 16 lanes where the reference adds one per
+ * super-block, and fold the offset terms in as floats.
  */
 #include "model/qgemm_k.h"
 
@@ -146,9 +147,8 @@ static inline void q4_K_scales_mins(uint8_t out[16], const uint8_t *packed)
 typedef struct y_row {
     __m256i s;      /* Q4_K: the 8 scales as int16, in both halves; Q6_K: the
                      * 16 int8 scales, in both halves */
-    __m256i o;      /* the 16 int16 multipliers of the activation sums: Q4_K
-                     * m_0, m_0, m_1, m_1, ...; Q6_K the 16 scales */
-    __m256 d, dmin; /* the block's scales, broadcast */
+    __m256 d;       /* the block's d, broadcast */
+    __m256 v0, v1;  /* offset multipliers of groups 0-7, 8-15 (K_FOLD) */
 } y_row;
 
 YF void y_prep4(y_row *p, const blk_q4_K *b)
@@ -156,34 +156,36 @@ YF void y_prep4(y_row *p, const blk_q4_K *b)
     uint8_t sm[16];
     q4_K_scales_mins(sm, b->scales);
     __m128i v = _mm_loadu_si128((const __m128i *)sm);
-    __m128i m = _mm_cvtepu8_epi16(_mm_srli_si128(v, 8));
+    __m128i m = _mm_srli_si128(v, 8);
+    m = _mm_unpacklo_epi8(m, m); /* m_0, m_0, m_1, m_1, ...: one per group */
+    __m256 dmin = _mm256_set1_ps(_cvtsh_ss(b->dmin));
     p->s = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(v));
-    p->o = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
     p->d = _mm256_set1_ps(_cvtsh_ss(b->d));
-    p->dmin = _mm256_set1_ps(_cvtsh_ss(b->dmin));
+    p->v0 = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(m)));
+    p->v1 = _mm256_mul_ps(dmin, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(m, 8))));
 }
 
 YF void y_prep6(y_row *p, const blk_q6_K *b)
 {
     __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
+    float d = _cvtsh_ss(b->d);
+    __m256 d32 = _mm256_set1_ps(32 * d); /* exact: a power of two */
     p->s = _mm256_broadcastsi128_si256(v);
-    p->o = _mm256_cvtepi8_epi16(v);
-    p->d = _mm256_set1_ps(_cvtsh_ss(b->d));
-    p->dmin = p->d;
+    p->d = _mm256_set1_ps(d);
+    p->v0 = _mm256_mul_ps(d32, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)));
+    p->v1 = _mm256_mul_ps(d32, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8))));
 }
 
 /* Q4_K chunk c = sub-block c: nibbles of qs[32 (c/2) ...], low for even c */
-YF void y_chunk4(__m256i *q, __m256i *s, const y_row *p, const blk_q4_K *b, int c)
+YF __m256i y_w4(const blk_q4_K *b, int c)
 {
     __m256i raw = _mm256_loadu_si256((const __m256i *)(b->qs + 32 * (c / 2)));
-    *q = _mm256_and_si256(c % 2 ? _mm256_srli_epi16(raw, 4) : raw, _mm256_set1_epi8(0xF));
-    /* every int16 lane takes scale c: bytes 2c, 2c + 1 of each half */
-    *s = _mm256_shuffle_epi8(p->s, _mm256_set1_epi16((short)((2 * c + 1) << 8 | 2 * c)));
+    return _mm256_and_si256(c % 2 ? _mm256_srli_epi16(raw, 4) : raw, _mm256_set1_epi8(0xF));
 }
 
 /* Q6_K chunk c (elements 32c..32c+31) of half h = c / 4: low 4 bits from a
  * nibble of ql, bits 4-5 from a bit pair of qh, both picked by c % 4 */
-YF void y_chunk6(__m256i *q, __m256i *s, const y_row *p, const blk_q6_K *b, int c)
+YF __m256i y_w6(const blk_q6_K *b, int c)
 {
     int h = c / 4, cc = c % 4;
     __m256i ql = _mm256_loadu_si256((const __m256i *)(b->ql + 64 * h + 32 * (cc % 2)));
@@ -191,11 +193,41 @@ YF void y_chunk6(__m256i *q, __m256i *s, const y_row *p, const blk_q6_K *b, int 
     __m256i lo = _mm256_and_si256(cc < 2 ? ql : _mm256_srli_epi16(ql, 4), _mm256_set1_epi8(0xF));
     __m256i hb = cc == 0 ? _mm256_slli_epi16(qh, 4) : cc == 1 ? _mm256_slli_epi16(qh, 2)
                : cc == 2 ? qh : _mm256_srli_epi16(qh, 2);
-    *q = _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
-    /* int16 lanes 0-7 take scale 2c, 8-15 scale 2c + 1 */
+    return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
+}
+
+/* The int16 scales for maddubs's pair sums of chunk c (AVX2): Q4_K every
+ * lane sub-block c (bytes 2c, 2c + 1 of each half of p->s); Q6_K lanes 0-7
+ * group 2c, 8-15 group 2c + 1. */
+YF __m256i y_s4(const y_row *p, int c)
+{
+    return _mm256_shuffle_epi8(p->s, _mm256_set1_epi16((short)((2 * c + 1) << 8 | 2 * c)));
+}
+
+YF __m256i y_s6(const y_row *p, int c)
+{
     __m128i sel = _mm_set_epi64x((long long)(2 * c + 1) * 0x0101010101010101LL,
                                  (long long)(2 * c) * 0x0101010101010101LL);
-    *s = _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm256_castsi256_si128(p->s), sel));
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm256_castsi256_si128(p->s), sel));
+}
+
+/* The int16 scales for chunks c, c + 1 packed as y_dot2_vnni packs them:
+ * in each 128-bit half, int16 lanes 0-3 hold sums of 4 products of chunk c
+ * (int32 lanes 4L..4L+3 of its vpdpbusd, L the half), lanes 4-7 those of
+ * chunk c + 1.  Q4_K: sub-blocks c and c + 1 whatever the half; Q6_K: 4
+ * int32 lanes are one group of 16, so groups 2c + L and 2c + 2 + L. */
+YF __m256i y_s4p(const y_row *p, int c)
+{
+    short lo = (short)((2 * c + 1) << 8 | 2 * c), hi = (short)((2 * c + 3) << 8 | (2 * c + 2));
+    return _mm256_shuffle_epi8(p->s, _mm256_setr_epi16(lo, lo, lo, lo, hi, hi, hi, hi,
+                                                       lo, lo, lo, lo, hi, hi, hi, hi));
+}
+
+YF __m256i y_s6p(const y_row *p, int c)
+{
+    char a = (char)(2 * c), b = (char)(2 * c + 2), e = (char)(2 * c + 1), f = (char)(2 * c + 3);
+    __m128i sel = _mm_setr_epi8(a, a, a, a, b, b, b, b, e, e, e, e, f, f, f, f);
+    return _mm256_cvtepi8_epi16(_mm_shuffle_epi8(_mm256_castsi256_si128(p->s), sel));
 }
 
 YF float y_hsum(__m256 v)
@@ -212,17 +244,16 @@ YF float y_hsum(__m256 v)
 #define KC 8
 #define K_PREP4(p, b) y_prep4(p, b)
 #define K_PREP6(p, b) y_prep6(p, b)
-#define K_CHUNK4(q, s, p, b, c) y_chunk4(&(q), &(s), p, b, c)
-#define K_CHUNK6(q, s, p, b, c) y_chunk6(&(q), &(s), p, b, c)
+#define K_W4(b, c) y_w4(b, c)
+#define K_W6(b, c) y_w6(b, c)
 #define K_LOADX(ptr) _mm256_loadu_si256((const __m256i *)(ptr))
 #define K_ZERO() _mm256_setzero_si256()
 #define K_FZERO() _mm256_setzero_ps()
-#define K_SUB(a, b) _mm256_sub_epi32(a, b)
-#define K_WIDEN(v) (v)
-#define K_CVT(v) _mm256_cvtepi32_ps(v)
-#define K_MUL(a, b) _mm256_mul_ps(a, b)
-#define K_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
-#define K_FMSUB(a, b, c) _mm256_fmsub_ps(a, b, c)
+#define K_FOLD(acc, sumi, p, dx, x)                                                          \
+    _mm256_fnmadd_ps((p)->v1, _mm256_loadu_ps((x)->dsums + 8),                               \
+                     _mm256_fnmadd_ps((p)->v0, _mm256_loadu_ps((x)->dsums),                  \
+                                      _mm256_fmadd_ps(_mm256_mul_ps((p)->d, dx),             \
+                                                      _mm256_cvtepi32_ps(sumi), acc)))
 #define K_SET1F(x) _mm256_set1_ps(x)
 #define K_HSUM(v) y_hsum(v)
 #define K_PF 0
@@ -236,42 +267,50 @@ YF float y_hsum(__m256 v)
 #define K_NAME(x) x##_avx2
 #define K_FN __attribute__((target(Y_TARGET)))
 #define K_TFN static inline __attribute__((always_inline, target(Y_TARGET)))
-#define K_DOT(acc, q, x, s) _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), s))
+#define K_S4(s1, s2, p, c) ((s1) = y_s4(p, c), (s2) = y_s4(p, (c) + 1))
+#define K_S6(s1, s2, p, c) ((s1) = y_s6(p, c), (s2) = y_s6(p, (c) + 1))
+#define K_DOT2(acc, q1, x1, q2, x2, s1, s2)                                                    \
+    _mm256_add_epi32(_mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(q1, x1), s1)), \
+                     _mm256_madd_epi16(_mm256_maddubs_epi16(q2, x2), s2))
 #include "model/qgemm_k_tile.h"
 #undef K_NAME
 #undef K_FN
 #undef K_TFN
-#undef K_DOT
+#undef K_S4
+#undef K_S6
+#undef K_DOT2
 
 /* AVX-VNNI: vpdpwssd does the madd and the add */
 #define YV_TARGET "avx2,fma,f16c,avxvnni"
 #define K_NAME(x) x##_avxvnni
 #define K_FN __attribute__((target(YV_TARGET)))
 #define K_TFN static inline __attribute__((always_inline, target(YV_TARGET)))
-#define K_DOT(acc, q, x, s) _mm256_dpwssd_avx_epi32(acc, _mm256_maddubs_epi16(q, x), s)
+#define K_S4(s1, s2, p, c) ((s1) = (s2) = y_s4p(p, c))
+#define K_S6(s1, s2, p, c) ((s1) = (s2) = y_s6p(p, c))
+#define K_DOT2(acc, q1, x1, q2, x2, s1, s2)                                                    \
+    _mm256_dpwssd_avx_epi32(acc, _mm256_packs_epi32(                                         \
+        _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), q1, x1),                              \
+        _mm256_dpbusd_avx_epi32(_mm256_setzero_si256(), q2, x2)), s1)
 #include "model/qgemm_k_tile.h"
 #undef K_NAME
 #undef K_FN
 #undef K_TFN
-#undef K_DOT
+#undef K_S4
+#undef K_S6
+#undef K_DOT2
 #undef K_ROW
 #undef KV
 #undef KF
 #undef KC
 #undef K_PREP4
 #undef K_PREP6
-#undef K_CHUNK4
-#undef K_CHUNK6
+#undef K_W4
+#undef K_W6
 #undef K_LOADX
 #undef K_ZERO
 #undef K_FZERO
-#undef K_SUB
-#undef K_WIDEN
-#undef K_CVT
-#undef K_MUL
-#undef K_FMADD
-#undef K_FMSUB
 #undef K_SET1F
+#undef K_FOLD
 #undef K_HSUM
 #undef K_PF
 #undef K_RM
@@ -285,8 +324,8 @@ YF float y_hsum(__m256 v)
 typedef struct z_row {
     __m512i s;      /* the scales as int16 in the low lanes (8 for Q4_K, 16
                      * for Q6_K), for vpermw */
-    __m256i o;      /* as y_row.o */
-    __m512 d, dmin;
+    __m512 d;       /* the block's d, broadcast */
+    __m512 v;       /* offset multipliers of the 16 groups (K_FOLD) */
 } z_row;
 
 ZF void z_prep4(z_row *p, const blk_q4_K *b)
@@ -294,60 +333,95 @@ ZF void z_prep4(z_row *p, const blk_q4_K *b)
     uint8_t sm[16];
     q4_K_scales_mins(sm, b->scales);
     __m128i v = _mm_loadu_si128((const __m128i *)sm);
-    __m128i m = _mm_cvtepu8_epi16(_mm_srli_si128(v, 8));
+    __m128i m = _mm_srli_si128(v, 8);
+    m = _mm_unpacklo_epi8(m, m); /* m_0, m_0, m_1, m_1, ...: one per group */
     p->s = _mm512_zextsi128_si512(_mm_cvtepu8_epi16(v));
-    p->o = _mm256_set_m128i(_mm_unpackhi_epi16(m, m), _mm_unpacklo_epi16(m, m));
     p->d = _mm512_set1_ps(_cvtsh_ss(b->d));
-    p->dmin = _mm512_set1_ps(_cvtsh_ss(b->dmin));
+    p->v = _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(b->dmin)),
+                         _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(m)));
 }
 
 ZF void z_prep6(z_row *p, const blk_q6_K *b)
 {
-    __m256i s16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)b->scales));
-    p->s = _mm512_zextsi256_si512(s16);
-    p->o = s16;
-    p->d = _mm512_set1_ps(_cvtsh_ss(b->d));
-    p->dmin = p->d;
+    __m128i v = _mm_loadu_si128((const __m128i *)b->scales);
+    float d = _cvtsh_ss(b->d);
+    p->s = _mm512_zextsi256_si512(_mm256_cvtepi8_epi16(v));
+    p->d = _mm512_set1_ps(d);
+    p->v = _mm512_mul_ps(_mm512_set1_ps(32 * d), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(v)));
+}
+
+/* vpermw indices and vpsrlvw / vpsllvw counts, loaded from memory: built
+ * with set1 / inserts they cost two or three instructions a chunk inside
+ * the loop, where the compiler leaves them. */
+#define R4(v) v, v, v, v
+#define R8(v) R4(v), R4(v)
+#define R16(v) R8(v), R8(v)
+#define P4(a) R4(a), R4(a + 2)
+#define P6(a) R4(a), R4(a + 4)
+static const _Alignas(64) struct {
+    uint16_t perm4[2][32]; /* Q4_K chunks c, c + 1 = 2 * index (z_s4p) */
+    uint16_t perm6[2][32]; /* Q6_K chunks c, c + 1 (z_s6p) */
+    uint16_t shift[3][32]; /* counts for the low 16 lanes, then the high 16 */
+} z_consts = {
+    {{P4(0), P4(0), P4(1), P4(1)}, {P4(4), P4(4), P4(5), P4(5)}},
+    {{P6(0), P6(1), P6(2), P6(3)}, {P6(8), P6(9), P6(10), P6(11)}},
+    {{R16(0), R16(4)}, {R16(4), R16(2)}, {R16(0), R16(2)}},
+};
+#undef R4
+#undef R8
+#undef R16
+#undef P4
+#undef P6
+
+ZF __m512i z_const(const uint16_t *v)
+{
+    return _mm512_load_si512((const void *)v);
 }
 
 /* Q4_K chunk c: the 32 bytes qs[32c ...] twice, the low copy's low nibbles
  * (sub-block 2c) and the high copy's high nibbles (2c + 1) */
-ZF void z_chunk4(__m512i *q, __m512i *s, const z_row *p, const blk_q4_K *b, int c)
+ZF __m512i z_w4(const blk_q4_K *b, int c)
 {
     __m512i raw = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qs + 32 * c)));
-    const long long s4 = 0x0004000400040004LL; /* 4 in every 16-bit lane */
-    *q = _mm512_and_si512(_mm512_srlv_epi16(raw, _mm512_set_epi64(s4, s4, s4, s4, 0, 0, 0, 0)),
-                          _mm512_set1_epi8(0xF));
-    *s = _mm512_permutexvar_epi16(_mm512_inserti64x4(_mm512_set1_epi16((short)(2 * c)),
-                                                     _mm256_set1_epi16((short)(2 * c + 1)), 1),
-                                  p->s);
+    return _mm512_and_si512(_mm512_srlv_epi16(raw, z_const(z_consts.shift[0])), _mm512_set1_epi8(0xF));
 }
 
 /* Q6_K chunk c: half h = c / 2; the 64 bytes of ql are elements 0..63 of
  * the half in their low nibbles and 64..127 in their high ones; the 32 bytes
- * of qh, twice, give bits 4-5 from bit pairs 0, 1 (even c) or 2, 3 (odd c) */
-ZF void z_chunk6(__m512i *q, __m512i *s, const z_row *p, const blk_q6_K *b, int c)
+ * of qh, twice, give bits 4-5 from bit pairs 0, 1 (even c: shifted up 4
+ * and 2) or 2, 3 (odd c: shifted down 0 and 2) */
+ZF __m512i z_w6(const blk_q6_K *b, int c)
 {
     int h = c / 2;
     __m512i ql = _mm512_loadu_si512((const void *)(b->ql + 64 * h));
     __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)(b->qh + 32 * h)));
-    const long long s2 = 0x0002000200020002LL, s4 = 0x0004000400040004LL;
     __m512i lo, hb;
     if (c % 2 == 0) {
         lo = ql;
-        hb = _mm512_sllv_epi16(qh, _mm512_set_epi64(s2, s2, s2, s2, s4, s4, s4, s4));
+        hb = _mm512_sllv_epi16(qh, z_const(z_consts.shift[1]));
     } else {
         lo = _mm512_srli_epi16(ql, 4);
-        hb = _mm512_srlv_epi16(qh, _mm512_set_epi64(s2, s2, s2, s2, 0, 0, 0, 0));
+        hb = _mm512_srlv_epi16(qh, z_const(z_consts.shift[2]));
     }
-    *q = _mm512_or_si512(_mm512_and_si512(lo, _mm512_set1_epi8(0xF)),
-                         _mm512_and_si512(hb, _mm512_set1_epi8(0x30)));
-    /* int16 lane l covers elements 64c + 2l, 2l + 1: group 4c + l / 8 */
-    __m512i idx = _mm512_inserti64x4(
-        _mm512_castsi256_si512(_mm256_set_m128i(_mm_set1_epi16((short)(4 * c + 1)),
-                                                _mm_set1_epi16((short)(4 * c)))),
-        _mm256_set_m128i(_mm_set1_epi16((short)(4 * c + 3)), _mm_set1_epi16((short)(4 * c + 2))), 1);
-    *s = _mm512_permutexvar_epi16(idx, p->s);
+    /* (lo & 0x0F) | (hb & 0x30) as one vpternlogd: bits of lo where the
+     * mask 0x0F is set, of hb elsewhere, then the 0x3F mask */
+    return _mm512_and_si512(_mm512_ternarylogic_epi32(lo, hb, _mm512_set1_epi8(0xF), 0xE4),
+                            _mm512_set1_epi8(0x3F));
+}
+
+/* The int16 scales for chunks c, c + 1 in z_dot2's packing: int16 lane
+ * 8L + m (L the 128-bit lane) holds for m < 4 the sum of 4 products in
+ * int32 lane 4L + m of chunk c's vpdpbusd, for m >= 4 lane 4L + m - 4 of
+ * chunk c + 1's.  An int32 lane t of a Q4_K chunk lies in sub-block 2c + t /
+ * 8, of a Q6_K chunk in group 4c + t / 4. */
+ZF __m512i z_s4p(const z_row *p, int c)
+{
+    return _mm512_permutexvar_epi16(z_const(z_consts.perm4[c / 2]), p->s);
+}
+
+ZF __m512i z_s6p(const z_row *p, int c)
+{
+    return _mm512_permutexvar_epi16(z_const(z_consts.perm6[c / 2]), p->s);
 }
 
 #define K_ROW z_row
@@ -356,17 +430,16 @@ ZF void z_chunk6(__m512i *q, __m512i *s, const z_row *p, const blk_q6_K *b, int 
 #define KC 4
 #define K_PREP4(p, b) z_prep4(p, b)
 #define K_PREP6(p, b) z_prep6(p, b)
-#define K_CHUNK4(q, s, p, b, c) z_chunk4(&(q), &(s), p, b, c)
-#define K_CHUNK6(q, s, p, b, c) z_chunk6(&(q), &(s), p, b, c)
+#define K_W4(b, c) z_w4(b, c)
+#define K_W6(b, c) z_w6(b, c)
+#define K_S4(s1, s2, p, c) ((s1) = (s2) = z_s4p(p, c))
+#define K_S6(s1, s2, p, c) ((s1) = (s2) = z_s6p(p, c))
 #define K_LOADX(ptr) _mm512_loadu_si512((const void *)(ptr))
 #define K_ZERO() _mm512_setzero_si512()
 #define K_FZERO() _mm512_setzero_ps()
-#define K_SUB(a, b) _mm512_sub_epi32(a, b)
-#define K_WIDEN(v) _mm512_zextsi256_si512(v)
-#define K_CVT(v) _mm512_cvtepi32_ps(v)
-#define K_MUL(a, b) _mm512_mul_ps(a, b)
-#define K_FMADD(a, b, c) _mm512_fmadd_ps(a, b, c)
-#define K_FMSUB(a, b, c) _mm512_fmsub_ps(a, b, c)
+#define K_FOLD(acc, sumi, p, dx, x)                                                          \
+    _mm512_fnmadd_ps((p)->v, _mm512_loadu_ps((x)->dsums),                                    \
+                     _mm512_fmadd_ps(_mm512_mul_ps((p)->d, dx), _mm512_cvtepi32_ps(sumi), acc))
 #define K_SET1F(x) _mm512_set1_ps(x)
 #define K_HSUM(v) _mm512_reduce_add_ps(v)
 /* as qgemm.c's Z_PREFETCH: the first tile of a row strip streams it */
@@ -380,7 +453,9 @@ ZF void z_chunk6(__m512i *q, __m512i *s, const z_row *p, const blk_q6_K *b, int 
 #define K_NAME(x) x##_avx512
 #define K_FN __attribute__((target(Z_TARGET)))
 #define K_TFN static inline __attribute__((always_inline, target(Z_TARGET)))
-#define K_DOT(acc, q, x, s) _mm512_dpwssd_epi32(acc, _mm512_maddubs_epi16(q, x), s)
+#define K_DOT2(acc, q1, x1, q2, x2, s1, s2)                                                    \
+    _mm512_dpwssd_epi32(acc, _mm512_packs_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q1, x1), \
+                                                _mm512_dpbusd_epi32(_mm512_setzero_si512(), q2, x2)), s1)
 #include "model/qgemm_k_tile.h"
 
 qgemm_k_fn qgemm_k_isa_fn(ggml_type t, qgemm_isa isa)

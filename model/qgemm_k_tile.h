@@ -9,20 +9,33 @@
  *   K_RM, K_RN     the tile: weight rows x activation rows
  *   K_ROW          the per-row, per-super-block unpacked scales (a struct)
  *   K_PREP4/6(p, b)        fill a K_ROW from a Q4_K / Q6_K block
- *   K_CHUNK4/6(w, s, p, b, c)  chunk c's weights as unsigned bytes (Q4_K
- *                  0..15, Q6_K 0..63, in element order) and the int16
- *                  scale of each pair of them
- *   K_DOT(acc, w, x, s)    acc + int32 lanes of sum s * (w . x) over pairs:
- *                  maddubs then madd + add (AVX2) or vpdpwssd (VNNI); the
- *                  pair sums stay within int16 (2 * 63 * 127 = 16002)
- *   K_LOADX(p), K_ZERO(), K_FZERO(), K_WIDEN(ymm int) -> KV (zero upper),
- *   K_CVT, K_MUL, K_FMADD, K_FMSUB, K_SET1F, K_HSUM
+ *   K_W4/6(b, c)   chunk c's weights as unsigned bytes (Q4_K 0..15, Q6_K
+ *                  0..63), in element order
+ *   K_S4/6(s1, s2, p, c)  the int16 scales K_DOT2 wants for chunks c, c + 1
+ *   K_DOT2(acc, q1, x1, q2, x2, s1, s2)  acc + int32 lanes of the scaled
+ *                  dots of two chunks.  AVX2: per chunk maddubs (pair sums
+ *                  within int16: 2 * 63 * 127 = 16002), then madd with that
+ *                  chunk's scales, then add.  VNNI: per chunk vpdpbusd from
+ *                  zero (sums of 4 products, |.| <= 4 * 63 * 127 = 32004,
+ *                  so packssdw packs both chunks into int16 exactly), then
+ *                  one vpdpwssd with scales in the packed order: three
+ *                  instructions for two chunks where maddubs + vpdpwssd
+ *                  take four, and on zmm they all compete for one port
+ *   K_FOLD(acc, sumi, p, dx, x)  acc + the super-block's float terms:
+ *                  d dx sumi - sum_g v_g dsums_g over the 16 groups, v_g
+ *                  the K_ROW's offset multipliers (Q4_K dmin m_(g/2), Q6_K
+ *                  32 d sc_g), dsums the activation block's d * bsums
+ *   K_LOADX(p), K_ZERO(), K_FZERO(), K_SET1F, K_HSUM
  *   K_PF           bytes ahead to prefetch the weights in the first tile of
  *                  a row strip, 0 for none
  * Per super-block each weight row's scales are unpacked once and each of its
  * chunks once for the tile's K_RN activation rows; the int32 sums of each
  * pair are folded into float accumulators after the block (model/qgemm_k.h
  * has the formulas), so the float work is per super-block, not per chunk.
+ * The Q4_K min and Q6_K offset terms are folded as floats from the
+ * activations' dsums: on zmm every multiply and conversion competes for
+ * one port with the maddubs / vpdpwssd pairs, the fused multiply-adds
+ * need not.
  */
 
 K_TFN void K_NAME(ktile)(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_K *act,
@@ -38,10 +51,12 @@ K_TFN void K_NAME(ktile)(float *out, size_t ldo, const char *w, size_t rb, const
     for (int k = 0; k < nb; k++) {
         K_ROW p[K_RM];
         KV sumi[K_RM][K_RN];
-        if (pf)
+        if (pf) /* every cache line of the block: 3 for Q4_K, 4 for Q6_K */
 #pragma GCC unroll 4
             for (int i = 0; i < rm; i++)
-                _mm_prefetch(w + (size_t)i * rb + (size_t)k * bb + K_PF, _MM_HINT_T0);
+#pragma GCC unroll 4
+                for (size_t off = 0; off < bb; off += 64)
+                    _mm_prefetch(w + (size_t)i * rb + (size_t)k * bb + off + K_PF, _MM_HINT_T0);
 #pragma GCC unroll 4
         for (int i = 0; i < rm; i++) {
             const char *blk = w + (size_t)i * rb + (size_t)k * bb;
@@ -53,40 +68,35 @@ K_TFN void K_NAME(ktile)(float *out, size_t ldo, const char *w, size_t rb, const
             for (int j = 0; j < rn; j++)
                 sumi[i][j] = K_ZERO();
         }
-#pragma GCC unroll 8
-        for (int c = 0; c < KC; c++) {
+#pragma GCC unroll 4
+        for (int c = 0; c < KC; c += 2) {
 #pragma GCC unroll 4
             for (int i = 0; i < rm; i++) {
                 const char *blk = w + (size_t)i * rb + (size_t)k * bb;
-                KV q, s;
-                if (q6)
-                    K_CHUNK6(q, s, &p[i], (const blk_q6_K *)blk, c);
-                else
-                    K_CHUNK4(q, s, &p[i], (const blk_q4_K *)blk, c);
+                KV q1, q2, s1, s2;
+                if (q6) {
+                    q1 = K_W6((const blk_q6_K *)blk, c);
+                    q2 = K_W6((const blk_q6_K *)blk, c + 1);
+                    K_S6(s1, s2, &p[i], c);
+                } else {
+                    q1 = K_W4((const blk_q4_K *)blk, c);
+                    q2 = K_W4((const blk_q4_K *)blk, c + 1);
+                    K_S4(s1, s2, &p[i], c);
+                }
 #pragma GCC unroll 4
-                for (int j = 0; j < rn; j++)
-                    sumi[i][j] = K_DOT(sumi[i][j], q, K_LOADX(act[(size_t)j * nb + k].qs + c * (QK_K / KC)), s);
+                for (int j = 0; j < rn; j++) {
+                    const int8_t *x = act[(size_t)j * nb + k].qs + c * (QK_K / KC);
+                    sumi[i][j] = K_DOT2(sumi[i][j], q1, K_LOADX(x), q2, K_LOADX(x + QK_K / KC), s1, s2);
+                }
             }
         }
 #pragma GCC unroll 4
         for (int j = 0; j < rn; j++) {
             const blk_q8_K *x = &act[(size_t)j * nb + k];
-            __m256i bs = _mm256_loadu_si256((const __m256i *)x->bsums);
             KF dx = K_SET1F(x->d);
 #pragma GCC unroll 4
-            for (int i = 0; i < rm; i++) {
-                if (q6) {
-                    /* sum_g sc_g (q . x - 32 bsum_g), exact in int32 */
-                    __m256i o = _mm256_slli_epi32(_mm256_madd_epi16(bs, p[i].o), 5);
-                    KV v = K_SUB(sumi[i][j], K_WIDEN(o));
-                    acc[i][j] = K_FMADD(K_MUL(p[i].d, dx), K_CVT(v), acc[i][j]);
-                } else {
-                    /* d sum_j sc_j q . x - dmin sum_j m_j (bsum_2j + bsum_2j+1) */
-                    KV m = K_WIDEN(_mm256_madd_epi16(bs, p[i].o));
-                    KF t = K_FMSUB(p[i].d, K_CVT(sumi[i][j]), K_MUL(p[i].dmin, K_CVT(m)));
-                    acc[i][j] = K_FMADD(dx, t, acc[i][j]);
-                }
-            }
+            for (int i = 0; i < rm; i++)
+                acc[i][j] = K_FOLD(acc[i][j], sumi[i][j], &p[i], dx, x);
         }
     }
 #pragma GCC unroll 4

@@ -25,7 +25,7 @@ _Static_assert(sizeof(blk_q8_0) == 34, "block_q8_0 layout");
 _Static_assert(sizeof(blk_q4_0) == 18, "block_q4_0 layout");
 _Static_assert(sizeof(blk_q4_K) == 144, "block_q4_K layout");
 _Static_assert(sizeof(blk_q6_K) == 210, "block_q6_K layout");
-_Static_assert(sizeof(blk_q8_K) == 292, "block_q8_K layout");
+_Static_assert(sizeof(blk_q8_K) == 356, "block_q8_K layout and dsums");
 
 float fp16_to_f32(uint16_t h)
 {
@@ -360,8 +360,9 @@ void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n)
     }
 }
 
-/* The 16 sums of a Q8_K block's bytes, exact in int16 (|sum| <= 16 * 127);
- * both quantizers use this loop, the kernels' cost is elsewhere. */
+/* The 16 sums of a Q8_K block's bytes, exact in int16 (|sum| <= 16 * 127),
+ * and their products with d; both quantizers use this loop, the kernels'
+ * cost is elsewhere. */
 static void q8_K_sums(blk_q8_K *b)
 {
     for (int g = 0; g < QK_K / 16; g++) {
@@ -369,6 +370,7 @@ static void q8_K_sums(blk_q8_K *b)
         for (int l = 0; l < 16; l++)
             s += b->qs[g * 16 + l];
         b->bsums[g] = (int16_t)s;
+        b->dsums[g] = b->d * (float)s;
     }
 }
 

@@ -37,14 +37,17 @@ typedef struct blk_q6_K {
 } blk_q6_K;                                                             /* 210 bytes */
 /* Activation block for integer dots: float scale, 32 signed bytes. */
 typedef struct blk_q8_act { float d; int8_t qs[QK]; } blk_q8_act;
-/* Activation super-block for the K-quant integer dots, ggml's block_q8_K
- * layout: float scale, 256 signed bytes and the sum of each 16 of them (the
- * Q4_K min and Q6_K offset terms need only those sums, not the bytes). */
+/* Activation super-block for the K-quant integer dots: ggml's block_q8_K
+ * (float scale, 256 signed bytes, the sum of each 16 of them: the Q4_K min
+ * and Q6_K offset terms need only those sums, not the bytes), then the
+ * sums times the scale as floats, which the SIMD kernels fold in with one
+ * fused multiply-add per 16 lanes instead of converting per weight row. */
 typedef struct blk_q8_K {
     float d;
     int8_t qs[QK_K];
     int16_t bsums[QK_K / 16];
-} blk_q8_K;                                                             /* 292 bytes */
+    float dsums[QK_K / 16]; /* d * bsums[g], rounded once */
+} blk_q8_K;                                                             /* 356 bytes */
 
 float fp16_to_f32(uint16_t h);
 uint16_t f32_to_fp16(float f);          /* round to nearest even */
@@ -70,8 +73,9 @@ void quant_act_q8_ref(blk_q8_act *dst, const float *x, int64_t n);
 int quant_wants_q8_K(ggml_type t);
 /* dst (n/QK_K super-blocks) = x quantized per 256 with a float scale
  * amax / 127 (not rounded to half: ggml's Q8_K keeps a float too), round
- * half to even, and the 16 sums.  AVX2 when the CPU has it; the plain loop
- * gives the same bits (same product x * (127 / amax), same rounding). */
+ * half to even, and the 16 sums (and their products with the scale).  AVX2
+ * when the CPU has it; the plain loop gives the same bits (same product
+ * x * (127 / amax), same rounding). */
 void quant_act_q8_K(blk_q8_K *dst, const float *x, int64_t n);
 void quant_act_q8_K_ref(blk_q8_K *dst, const float *x, int64_t n);
 
