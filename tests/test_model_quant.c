@@ -1,7 +1,8 @@
 /*
  * test_model_quant.c -- every fast kernel against its plain-loop reference,
  * quantizers against hand-computed blocks, Q4_K / Q6_K / BF16 blocks packed
- * by hand against ggml's dequantization formulas, half/bfloat conversion
+ * by hand against ggml's dequantization formulas (and the Q4_K / Q6_K ones
+ * through the integer kernels against exact sums), half/bfloat conversion
  * against known bit patterns, and the random-weight Llama models of ../shared
  * against llama.cpp's logits.
  */
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "model/qgemm.h"
+#include "model/qgemm_k.h"
 #include "model/quant.h"
 #include "model/sampler.h"
 #include "model/transformer.h"
@@ -223,6 +225,51 @@ static void check_known_dot(ggml_type t, const void *blocks, const double *w, in
                  quant_fast_name(), ref, fast, want, tol);
 }
 
+/* The same hand-built blocks through the integer path (model/qgemm_k.h):
+ * activations that quantize to Q8_K exactly -- integers in [-127, 127]
+ * with 127 in every block, so d = 1, 127 / amax = 1 and the bytes are the
+ * integers themselves (checked) -- against the exact sum of w * x in double
+ * (w has 12 fraction bits, x is an integer: every product and partial sum
+ * is exact), for the plain reference and every SIMD variant this CPU runs.
+ * Tolerance: the kernels' integer sums are exact and their float work is a
+ * few roundings per super-block term plus the additions, bounded as in
+ * test_model_qgemm_k by (3 nb + 25) 2^-24 times mag = sum over e of
+ * |x_e| times the magnitudes the kernels carry apart (mag_w below). */
+static int known_xi(int i)
+{
+    return i % 256 == 0 ? 127 : ((i * 5) % 9 - 4) * 31;
+}
+
+static void check_known_int_dot(ggml_type t, const void *blocks, const double *w,
+                                const double *mag_w, int n)
+{
+    float x[512];
+    double want = 0, mag = 0;
+    for (int i = 0; i < n; i++) {
+        x[i] = (float)known_xi(i);
+        want += w[i] * x[i];
+        mag += mag_w[i] * fabs((double)x[i]);
+    }
+    blk_q8_K a[2];
+    quant_act_q8_K(a, x, n);
+    for (int k = 0; k < n / QK_K; k++) {
+        assert_true(a[k].d == 1.0f);
+        for (int l = 0; l < QK_K; l++)
+            assert_int_equal(a[k].qs[l], known_xi(k * QK_K + l));
+    }
+    double tol = (3.0 * (n / QK_K) + 25) * 0x1p-24 * mag;
+    for (int v = QGEMM_REF; v < QGEMM_N_ISA; v++) {
+        qgemm_k_fn fn = qgemm_k_isa_fn(t, (qgemm_isa)v);
+        if (!fn)
+            continue;
+        float got;
+        fn(&got, 1, blocks, ggml_row_size(t, (uint64_t)n), 0, 1, a, n / QK_K, 1);
+        if (fabs(got - want) > tol)
+            fail_msg("%s integer dot (%s): %.9g, want %.9g within %.2g", ggml_type_name(t),
+                     qgemm_isa_name((qgemm_isa)v), got, want, tol);
+    }
+}
+
 static void test_q4_K_by_hand(void **st)
 {
     (void)st;
@@ -264,6 +311,13 @@ static void test_q4_K_by_hand(void **st)
     assert_true(y[200] == 143.96484375f);
     assert_true(y[255] == -6.198486328125f);
     check_known_dot(GGML_TYPE_Q4_K, blk, w, 512);
+    double mag_w[512]; /* the scale part d sc q and the min part dmin m */
+    for (int i = 0; i < 512; i++) {
+        const q4k_hand *hb = &h[i / 256];
+        int e = i % 256, sb = e / 32;
+        mag_w[i] = (double)(hb->d4096 * hb->sc[sb] * hb->q[e] + hb->dmin4096 * hb->m[sb]) / 4096;
+    }
+    check_known_int_dot(GGML_TYPE_Q4_K, blk, w, mag_w, 512);
 }
 
 static void test_q6_K_by_hand(void **st)
@@ -303,6 +357,13 @@ static void test_q6_K_by_hand(void **st)
     assert_true(y[140] == 766.4794921875f);
     assert_true(y[255] == 69.31640625f);
     check_known_dot(GGML_TYPE_Q6_K, blk, w, 512);
+    double mag_w[512]; /* |d sc| q and |d sc| 32, q the stored 0..63 */
+    for (int i = 0; i < 512; i++) {
+        const q6k_hand *hb = &h[i / 256];
+        int e = i % 256;
+        mag_w[i] = fabs((double)hb->d4096 * hb->scales[e / 16]) * (hb->q[e] + 32) / 4096;
+    }
+    check_known_int_dot(GGML_TYPE_Q6_K, blk, w, mag_w, 512);
 }
 
 static void test_bf16_by_hand(void **st)
