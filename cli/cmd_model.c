@@ -35,6 +35,7 @@ static void model_usage(FILE *out)
             "                            [--device cpu|cuda]\n"
             "       aftershock model synth --arch llama|qwen2 --dim D --layers L --heads H\n"
             "                            --kv-heads K --ffn F --vocab V --type T [--seed S] -o FILE\n"
+            "                            (T a tensor type, or Q4_K_M for llama-quantize's mix)\n"
             "       aftershock model distill [--teacher narrator|FILE] [--facts N] -o FILE (-h)\n"
             "       aftershock model train --corpus FILE -o FILE [--steps N] ... (see -h)\n"
             "\n"
@@ -446,9 +447,11 @@ int cmd_model(cli_ctx *ctx, int argc, char **argv)
         case O_FFN: if (!long_opt("--ffn", optarg, 1, 1 << 18, &v)) return AS_EXIT_USAGE; sp.ffn_dim = (int)v; break;
         case O_VOCAB: if (!long_opt("--vocab", optarg, 300, 1 << 24, &v)) return AS_EXIT_USAGE; sp.vocab_size = (int)v; break;
         case O_TYPE: {
-            int t = ggml_type_parse(optarg);
+            /* Q4_K_M is llama-quantize's mix of types, not a tensor type */
+            int t = strcmp(optarg, "Q4_K_M") == 0 ? GGML_TYPE_Q4_K : ggml_type_parse(optarg);
             if (t < 0) return usage_error("--type: unknown tensor type");
             sp.type = (ggml_type)t;
+            sp.q4_k_m = strcmp(optarg, "Q4_K_M") == 0;
             break;
         }
         case ':': as_error("model: option '%s' needs a value", argv[optind - 1]); return AS_EXIT_USAGE;

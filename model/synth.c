@@ -63,6 +63,36 @@ static void *matrix_random(ggml_type t, int rows, int cols, float std, uint64_t 
     return out;
 }
 
+/* The tensor roles the Q4_K_M mix tells apart. */
+typedef enum synth_role { ROLE_EMBD, ROLE_ATTN_V, ROLE_FFN_DOWN, ROLE_OTHER } synth_role;
+
+/* llama-quantize's rule for the tensors it gives more bits (llama.cpp
+ * src/llama-quant.cpp, use_more_bits): the first and last eighth of the
+ * layers and every third one between. */
+static int use_more_bits(int layer, int n_layers)
+{
+    return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
+}
+
+/* The type of a 2-D tensor with cols columns.  Plain: p->type, except the
+ * Q4_0 embedding (Q8_0).  Q4_K_M, as llama-quantize writes it for a model
+ * with tied embeddings: the embedding (which is also the output) Q6_K,
+ * attn_v and ffn_down Q6_K in use_more_bits layers, everything else Q4_K;
+ * where cols is not a multiple of 256, Q6_K falls back to Q8_0 as there,
+ * and Q4_K to Q4_0 where llama-quantize writes Q5_0, a type this engine
+ * does not read (Q4_0 is the nearest it does: 4.5 bits a weight to 5.5).
+ * Qwen2.5-0.5B (dim 896) is such a model: only its ffn_down is K-quant. */
+static ggml_type tensor_type(const synth_params *p, synth_role role, int layer, int cols)
+{
+    if (!p->q4_k_m)
+        return role == ROLE_EMBD && p->type == GGML_TYPE_Q4_0 ? GGML_TYPE_Q8_0 : p->type;
+    int six = role == ROLE_EMBD ||
+              ((role == ROLE_ATTN_V || role == ROLE_FFN_DOWN) && use_more_bits(layer, p->n_layers));
+    if (cols % QK_K)
+        return six ? GGML_TYPE_Q8_0 : GGML_TYPE_Q4_0;
+    return six ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K;
+}
+
 static float *vector_fill(int n, float mean, float std, uint64_t *rng)
 {
     float *v = malloc((size_t)n * sizeof *v);
@@ -150,9 +180,15 @@ as_err synth_write(const synth_params *p, const char *path)
                        "vocab %d is not valid (heads must divide dim into even head sizes, "
                        "kv-heads divide heads, vocab >= 300)", p->dim, p->n_layers,
                        p->n_heads, p->n_kv_heads, p->ffn_dim, p->vocab_size);
-    if (!quant_supported(p->type) || p->dim % (int)blk || p->ffn_dim % (int)blk)
+    if (p->q4_k_m) {
+        /* the fallbacks are 32-element types */
+        if (p->dim % QK || p->ffn_dim % QK)
+            return as_fail(AS_ERR_USAGE, "synth: type Q4_K_M needs dim and ffn to be multiples "
+                           "of %d", QK);
+    } else if (!quant_supported(p->type) || p->dim % (int)blk || p->ffn_dim % (int)blk) {
         return as_fail(AS_ERR_USAGE, "synth: type %s needs dim and ffn to be multiples of %zu",
                        ggml_type_name(p->type), blk);
+    }
     int head_dim = p->dim / p->n_heads, kv_dim = p->n_kv_heads * head_dim;
     int qwen = p->arch == MODEL_ARCH_QWEN2;
     const char *arch = qwen ? "qwen2" : "llama";
@@ -173,7 +209,7 @@ as_err synth_write(const synth_params *p, const char *path)
 #define KEY(k) (snprintf(key, sizeof key, "%s.%s", arch, k), key)
     gguf_writer_add_str(w, "general.architecture", arch);
     snprintf(name, sizeof name, "synth-%s-%dx%d-%s", arch, p->dim, p->n_layers,
-             ggml_type_name(p->type));
+             p->q4_k_m ? "Q4_K_M" : ggml_type_name(p->type));
     gguf_writer_add_str(w, "general.name", name);
     gguf_writer_add_u32(w, KEY("context_length"), 4096);
     gguf_writer_add_u32(w, KEY("embedding_length"), (uint32_t)p->dim);
@@ -208,7 +244,7 @@ as_err synth_write(const synth_params *p, const char *path)
         ne[1] = (uint64_t)(rows);                                                      \
         gguf_writer_add_tensor_owned(w, nm, type, 2, ne, d_);                          \
     } while (0)
-#define MAT(nm, rows, cols, std) MAT_T(nm, p->type, rows, cols, std)
+#define MAT(nm, role, rows, cols, std) MAT_T(nm, tensor_type(p, role, l, cols), rows, cols, std)
 #define VEC(nm, n, mean, std)                                                          \
     do {                                                                               \
         float *v_ = vector_fill(n, mean, std, &rng);                                   \
@@ -223,26 +259,25 @@ as_err synth_write(const synth_params *p, const char *path)
      * as llama-quantize's Q4_0 files of SmolLM2-135M and Qwen2.5-0.5B shape
      * do: their sizes in reference-outputs.md (86.42 and 330.17 MiB) only
      * add up that way, and a benchmark must read the same bytes per token */
-    MAT_T("token_embd.weight", p->type == GGML_TYPE_Q4_0 ? GGML_TYPE_Q8_0 : p->type, p->vocab_size,
-          p->dim, 0.05f);
+    MAT_T("token_embd.weight", tensor_type(p, ROLE_EMBD, 0, p->dim), p->vocab_size, p->dim, 0.05f);
     VEC("output_norm.weight", p->dim, 1.0f, 0);
     for (int l = 0; l < p->n_layers; l++) {
         char t[64];
 #define NM(s) (snprintf(t, sizeof t, "blk.%d.%s", l, s), t)
         VEC(NM("attn_norm.weight"), p->dim, 1.0f, 0);
-        MAT(NM("attn_q.weight"), q_dim, p->dim, 0.02f);
-        MAT(NM("attn_k.weight"), kv_dim, p->dim, 0.02f);
-        MAT(NM("attn_v.weight"), kv_dim, p->dim, 0.02f);
+        MAT(NM("attn_q.weight"), ROLE_OTHER, q_dim, p->dim, 0.02f);
+        MAT(NM("attn_k.weight"), ROLE_OTHER, kv_dim, p->dim, 0.02f);
+        MAT(NM("attn_v.weight"), ROLE_ATTN_V, kv_dim, p->dim, 0.02f);
         if (qwen) {
             VEC(NM("attn_q.bias"), q_dim, 0, 0.05f);
             VEC(NM("attn_k.bias"), kv_dim, 0, 0.05f);
             VEC(NM("attn_v.bias"), kv_dim, 0, 0.05f);
         }
-        MAT(NM("attn_output.weight"), p->dim, q_dim, 0.02f);
+        MAT(NM("attn_output.weight"), ROLE_OTHER, p->dim, q_dim, 0.02f);
         VEC(NM("ffn_norm.weight"), p->dim, 1.0f, 0);
-        MAT(NM("ffn_gate.weight"), p->ffn_dim, p->dim, 0.02f);
-        MAT(NM("ffn_up.weight"), p->ffn_dim, p->dim, 0.02f);
-        MAT(NM("ffn_down.weight"), p->dim, p->ffn_dim, 0.02f);
+        MAT(NM("ffn_gate.weight"), ROLE_OTHER, p->ffn_dim, p->dim, 0.02f);
+        MAT(NM("ffn_up.weight"), ROLE_OTHER, p->ffn_dim, p->dim, 0.02f);
+        MAT(NM("ffn_down.weight"), ROLE_FFN_DOWN, p->dim, p->ffn_dim, 0.02f);
 #undef NM
     }
 #undef MAT

@@ -176,7 +176,7 @@ static void test_stop_strings_long_text(void **st)
     (void)st;
     char path[1200];
     snprintf(path, sizeof path, "%s/generate-synth.gguf", tmp_dir);
-    synth_params sp = {MODEL_ARCH_LLAMA, 64, 1, 4, 2, 128, 2048, GGML_TYPE_F32, 11};
+    synth_params sp = {MODEL_ARCH_LLAMA, 64, 1, 4, 2, 128, 2048, GGML_TYPE_F32, 11, 0};
     assert_int_equal(synth_write(&sp, path), AS_OK);
     model *m;
     tokenizer *tk;

@@ -285,7 +285,7 @@ static void test_gguf_v2(void **state)
     char v3[1200], v2[1200];
     snprintf(v3, sizeof v3, "%s/v3.gguf", tmp_dir);
     snprintf(v2, sizeof v2, "%s/v2.gguf", tmp_dir);
-    synth_params sp = {MODEL_ARCH_QWEN2, 64, 2, 4, 2, 128, 512, GGML_TYPE_Q8_0, 5};
+    synth_params sp = {MODEL_ARCH_QWEN2, 64, 2, 4, 2, 128, 512, GGML_TYPE_Q8_0, 5, 0};
     assert_int_equal(synth_write(&sp, v3), AS_OK);
     size_t n;
     unsigned char *buf = file_read(v3, &n);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "model/chat.h"
+#include "model/gguf.h"
 #include "model/generate.h"
 #include "model/quant.h"
 #include "model/synth.h"
@@ -28,7 +29,7 @@ static char tmp_dir[1024];
 static void synth_file(char *path, size_t cap, model_arch arch, ggml_type t)
 {
     snprintf(path, cap, "%s/synth-%d-%s.gguf", tmp_dir, (int)arch, ggml_type_name(t));
-    synth_params p = {arch, 64, 2, 4, 2, 128, 512, t, 7};
+    synth_params p = {arch, 64, 2, 4, 2, 128, 512, t, 7, 0};
     if (synth_write(&p, path) != AS_OK)
         fail_msg("synth_write: %s", as_last_error());
 }
@@ -84,7 +85,7 @@ static void test_kquants(void **st)
         ggml_type t = k ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K;
         char path[1200];
         snprintf(path, sizeof path, "%s/synth-k%d.gguf", tmp_dir, k);
-        synth_params p = {MODEL_ARCH_LLAMA, 256, 1, 4, 4, 512, 512, t, 3};
+        synth_params p = {MODEL_ARCH_LLAMA, 256, 1, 4, 4, 512, 512, t, 3, 0};
         assert_int_equal(synth_write(&p, path), AS_OK);
         model *m;
         assert_int_equal(model_open(&m, path), AS_OK);
@@ -100,6 +101,100 @@ static void test_kquants(void **st)
             assert_float_equal(a->logits[v], b->logits[v], 1e-3);
         model_state_free(a);
         model_state_free(b);
+        model_close(m);
+    }
+}
+
+/* Logits of a 12-token prompt, and the largest |difference| from base. */
+static float *prompt_logits(model *m, int n_threads, int use_ref, int float_act)
+{
+    model_state *s;
+    assert_int_equal(model_state_new(&s, m, 1, 32, 16, n_threads, use_ref), AS_OK);
+    s->mm.float_act = float_act;
+    int tok[12], pos[12], seq[12] = {0}, n;
+    for (int i = 0; i < 12; i++) {
+        tok[i] = (i * 37 + 5) % m->c.vocab_size;
+        pos[i] = i;
+    }
+    model_batch bt = {12, tok, pos, seq, NULL};
+    assert_int_equal(model_forward(s, &bt, &n), AS_OK);
+    float *out = malloc((size_t)m->c.vocab_size * sizeof *out);
+    assert_non_null(out);
+    memcpy(out, s->logits, (size_t)m->c.vocab_size * sizeof *out);
+    model_state_free(s);
+    return out;
+}
+
+static float max_diff(const float *a, const float *b, int n)
+{
+    float d = 0;
+    for (int i = 0; i < n; i++)
+        d = fmaxf(d, fabsf(a[i] - b[i]));
+    return d;
+}
+
+/* The Q4_K_M mix, as llama-quantize writes it, on two shapes: every width
+ * a multiple of 256 (as DeepSeek-R1-Distill-Qwen-1.5B), and dim 96 (as
+ * Qwen2.5-0.5B's 896, not a multiple of 256), where only ffn_down stays a
+ * K-quant and the rest falls back.  Types by hand from use_more_bits over 8
+ * layers: n/8 = 1, so layers 0 and 7 and those with (l - 1) % 3 == 2, 3 and
+ * 6, get Q6_K (Q8_0 when the width is not a multiple of 256) for attn_v and
+ * ffn_down; the tied embedding is Q6_K (Q8_0); the rest Q4_K (Q4_0).
+ * Logits: the fast path (SIMD kernels, 2 threads) against the plain loops,
+ * both on Q8_K activations, and against float activations (matmul's
+ * float_act, the dequantize + FMA path).  Each Q8_K byte is a float rounded
+ * to a step of amax / 127 of its block: an rms error of step / sqrt(12),
+ * about 0.7 % of the block's rms when amax is about 3 rms.  The float path
+ * lacks that rounding; the two integer paths differ only in float
+ * summation order (relative 1e-6, test_model_qgemm_k), but a difference of
+ * an ulp now and then moves an activation across a rounding boundary, an
+ * error of one step.  Either way the logits carry errors of that kind from
+ * about 4 L + 1 = 33 quantized matmul inputs: summed as independent ones,
+ * 0.7 % x sqrt(33) = 4 % of the logits' rms, and the largest of 512 within
+ * about 4 of those: 0.15 rms.  Measured over six seeds: 0.02 - 0.05 rms.  A
+ * wrong scale, nibble or block moves logits by their whole rms. */
+static void test_q4_k_m(void **st)
+{
+    (void)st;
+    static const int dims[2] = {256, 96};
+    for (int k = 0; k < 2; k++) {
+        char path[1200];
+        snprintf(path, sizeof path, "%s/synth-q4km-%d.gguf", tmp_dir, dims[k]);
+        synth_params p = {MODEL_ARCH_QWEN2, dims[k], 8, dims[k] / 32, 1, 512, 512,
+                          GGML_TYPE_Q4_K, 5, 1};
+        if (synth_write(&p, path) != AS_OK)
+            fail_msg("synth_write: %s", as_last_error());
+        model *m;
+        assert_int_equal(model_open(&m, path), AS_OK);
+        int wide = dims[k] % 256 == 0;
+        ggml_type six = wide ? GGML_TYPE_Q6_K : GGML_TYPE_Q8_0;
+        ggml_type four = wide ? GGML_TYPE_Q4_K : GGML_TYPE_Q4_0;
+        assert_int_equal(gguf_tensor_find(m->file, "token_embd.weight")->type, six);
+        for (int l = 0; l < 8; l++) {
+            int more = l == 0 || l == 3 || l == 6 || l == 7;
+            assert_int_equal(m->w.layers[l].wv.type, more ? six : four);
+            assert_int_equal(m->w.layers[l].wq.type, four);
+            /* ffn_down has 512 columns: a K-quant on both shapes */
+            assert_int_equal(m->w.layers[l].w_down.type, more ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K);
+        }
+        float *ref = prompt_logits(m, 1, 1, 0), *fast = prompt_logits(m, 2, 0, 0);
+        float *flt = prompt_logits(m, 2, 0, 1);
+        int nv = m->c.vocab_size;
+        double ss = 0;
+        for (int v = 0; v < nv; v++)
+            ss += (double)ref[v] * ref[v];
+        float rms = (float)sqrt(ss / nv), tol = 0.15f * rms;
+        float d_fast = max_diff(ref, fast, nv), d_flt = max_diff(fast, flt, nv);
+        print_message("Q4_K_M dim %d: logit rms %.3f, |fast - ref| <= %.3g, |Q8_K - float "
+                      "activations| <= %.3g (tolerance %.3g)\n", dims[k], rms, d_fast, d_flt, tol);
+        assert_true(rms > 0.1f); /* a model that says something */
+        if (d_fast > tol)
+            fail_msg("dim %d: fast and reference logits differ by %g", dims[k], d_fast);
+        if (d_flt > tol)
+            fail_msg("dim %d: Q8_K and float activations differ by %g", dims[k], d_flt);
+        free(ref);
+        free(fast);
+        free(flt);
         model_close(m);
     }
 }
@@ -255,11 +350,11 @@ static void test_chat_detect_templates(void **st)
 static void test_synth_rejects_bad_shape(void **st)
 {
     (void)st;
-    synth_params p = {MODEL_ARCH_LLAMA, 100, 1, 3, 3, 64, 512, GGML_TYPE_F32, 1};
+    synth_params p = {MODEL_ARCH_LLAMA, 100, 1, 3, 3, 64, 512, GGML_TYPE_F32, 1, 0};
     char path[1200];
     snprintf(path, sizeof path, "%s/bad.gguf", tmp_dir);
     assert_int_equal(synth_write(&p, path), AS_ERR_USAGE); /* 3 heads do not divide 100 */
-    p = (synth_params){MODEL_ARCH_LLAMA, 48, 1, 2, 2, 64, 512, GGML_TYPE_Q8_0, 1};
+    p = (synth_params){MODEL_ARCH_LLAMA, 48, 1, 2, 2, 64, 512, GGML_TYPE_Q8_0, 1, 0};
     assert_int_equal(synth_write(&p, path), AS_ERR_USAGE); /* 48 not a multiple of 32 */
     FILE *f = fopen(path, "rb");
     assert_null(f); /* nothing half-written */
@@ -276,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_qwen2_bf16),
         cmocka_unit_test(test_llama_f16),
         cmocka_unit_test(test_kquants),
+        cmocka_unit_test(test_q4_k_m),
         cmocka_unit_test(test_batched_equals_single),
         cmocka_unit_test(test_synth_tokenizer_and_chat),
         cmocka_unit_test(test_chat_detect_templates),
