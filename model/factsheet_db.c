@@ -46,6 +46,11 @@ static as_err study_opts_from_config(study_db_opts *o, const char *event_date)
     o->cfg.est_start = est.start;
     o->cfg.est_end = est.end;
     o->cfg.log_returns = strcmp(config_get("study.returns"), "log") == 0;
+    if ((e = estudy_beta_parse(&o->cfg, "study.beta", config_get("study.beta"))))
+        return e;
+    if (o->cfg.beta != ESTUDY_BETA_OLS && o->cfg.model != ESTUDY_MODEL_MARKET)
+        return as_fail(AS_ERR_USAGE, "study.beta '%s' is a market-model option; study.model "
+                       "is '%s'", config_get("study.beta"), model);
     char buf[512];
     snprintf(buf, sizeof buf, "%s", config_get("study.windows"));
     o->cfg.nwindows = 0;
