@@ -147,6 +147,15 @@ int calendar_close_minute(int day)
     return NY_CLOSE_MINUTE;
 }
 
+void calendar_close_text(char out[6], const char *date)
+{
+    int day, m = NY_CLOSE_MINUTE;
+    if (date && calendar_parse_date(&day, date) == AS_OK)
+        m = calendar_close_minute(day);
+    unsigned um = (unsigned)m % (24 * 60); /* a minute of the day */
+    snprintf(out, 6, "%02u:%02u", um / 60, um % 60);
+}
+
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 as_err calendar_ny_local(struct tm *out, time_t t)

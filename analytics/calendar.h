@@ -60,6 +60,11 @@ as_err calendar_ny_local(struct tm *out, time_t t);
  */
 int calendar_close_minute(int day);
 
+/* The close of session date (YYYY-MM-DD) as "HH:MM" New York time, for SQL
+ * that takes the day's news up to the close; "16:00" when date is not a
+ * date (the query then fails on it anyway). */
+void calendar_close_text(char out[6], const char *date);
+
 /* First session on or after the New York trading day of t (see above).
  * AS_ERR_NOT_FOUND when that day lies outside the calendar's range. */
 as_err calendar_session_for(int *out_day, const trading_calendar *cal, time_t t);

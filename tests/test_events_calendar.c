@@ -184,6 +184,16 @@ static void test_close_minute_2023_2026(void **state)
             fail_msg("%s: close at minute %d, want %d", buf, calendar_close_minute(d), want);
     }
     assert_int_equal(n_early, 10);
+    /* the same as text, for the SQL that takes a day's news up to its close */
+    char hhmm[6];
+    calendar_close_text(hhmm, "2024-11-29");
+    assert_string_equal(hhmm, "13:00");
+    calendar_close_text(hhmm, "2024-12-02");
+    assert_string_equal(hhmm, "16:00");
+    calendar_close_text(hhmm, "2025-07-03");
+    assert_string_equal(hhmm, "13:00");
+    calendar_close_text(hhmm, "not a date");
+    assert_string_equal(hhmm, "16:00");
 }
 
 /* The sessions of the file comment: SPY's real dates, then 2025's second
