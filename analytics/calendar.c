@@ -2,10 +2,13 @@
  * calendar.c -- session dates from the price data and the one place that asks
  * tzdata for New York time.
  *
- * Owns: the trading_calendar array, civil-date arithmetic, and the
- * TZ-switching helper calendar_ny_local().  It is not a holiday list and
- * knows no DST rule: sessions are whatever dates the market ticker traded,
- * and UTC offsets come from /usr/share/zoneinfo via localtime_r().
+ * Owns: the trading_calendar array, civil-date arithmetic, the NYSE close
+ * of a session (calendar_close_minute) and the TZ-switching helper
+ * calendar_ny_local().  It is not a holiday list and knows no DST rule:
+ * sessions are whatever dates the market ticker traded, and UTC offsets
+ * come from /usr/share/zoneinfo via localtime_r().  The early closes are
+ * the one calendar fact the prices cannot tell (a half day has a close
+ * like any other), so their rule is written here.
  *
  * calendar_ny_local() changes the process-wide TZ variable for the length of
  * one localtime_r() call.  A mutex serialises callers of this helper, but any
@@ -20,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NY_CLOSE_MINUTE (16 * 60) /* NYSE regular close, 16:00 local */
+#define NY_CLOSE_MINUTE (16 * 60)       /* NYSE regular close, 16:00 local */
+#define NY_EARLY_CLOSE_MINUTE (13 * 60) /* its early closes, 13:00 local */
 
 static int day_compare(const void *a, const void *b)
 {
@@ -118,6 +122,40 @@ void calendar_format_date(char *buf, int days)
              (unsigned)d % 100u);
 }
 
+/*
+ * NYSE's early closes at 1:00 p.m. Eastern (NYSE Group's holiday and early
+ * closing calendars: "Each market will close early at 1:00 p.m. ... on
+ * Monday, July 3, 2023, Wednesday, July 3, 2024, and Thursday, July 3,
+ * 2025", "Friday, November 24, 2023, Friday, November 29, 2024, and Friday,
+ * November 28, 2025", Christmas Eve 2024 and 2025, the Friday after
+ * Thanksgiving 2026; no July early close in 2026, when Friday July 3 is the
+ * observed holiday, none on Sunday December 24, 2023).  The three rules of
+ * calendar.h give exactly those dates.
+ */
+int calendar_close_minute(int day)
+{
+    int y, m, d;
+    calendar_civil_from_days(&y, &m, &d, day);
+    int wday = ((day % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday: 0 = Sunday */
+    int mon_to_thu = wday >= 1 && wday <= 4;
+    if ((m == 7 && d == 3 && mon_to_thu) || (m == 12 && d == 24 && mon_to_thu))
+        return NY_EARLY_CLOSE_MINUTE;
+    /* The fourth Thursday falls on the 22nd to the 28th: its Friday on the
+     * 23rd to the 29th. */
+    if (m == 11 && wday == 5 && d >= 23 && d <= 29)
+        return NY_EARLY_CLOSE_MINUTE;
+    return NY_CLOSE_MINUTE;
+}
+
+void calendar_close_text(char out[6], const char *date)
+{
+    int day, m = NY_CLOSE_MINUTE;
+    if (date && calendar_parse_date(&day, date) == AS_OK)
+        m = calendar_close_minute(day);
+    unsigned um = (unsigned)m % (24 * 60); /* a minute of the day */
+    snprintf(out, 6, "%02u:%02u", um / 60, um % 60);
+}
+
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 as_err calendar_ny_local(struct tm *out, time_t t)
@@ -157,7 +195,10 @@ as_err calendar_session_for(int *out_day, const trading_calendar *cal, time_t t)
     if (err)
         return err;
     int day = calendar_days_from_civil(lt.tm_year + 1900, lt.tm_mon + 1, lt.tm_mday);
-    if (lt.tm_hour * 60 + lt.tm_min >= NY_CLOSE_MINUTE)
+    /* At or after the close the story moves the next session.  Whether the
+     * day is a session does not matter: if it is not, the next session
+     * after it is the answer either way. */
+    if (lt.tm_hour * 60 + lt.tm_min >= calendar_close_minute(day))
         day++;
     char want[11], first[11], last[11];
     calendar_format_date(want, day);

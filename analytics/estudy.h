@@ -18,6 +18,10 @@
  *              2018, 2021; estudy.ado 2.1.2): per firm in estudy_run.c, its
  *              group tests in estudy_compat.c, its returns and event dates
  *              in estudy_panel.c.
+ *   --beta  the market model's slope for thinly traded stocks: Scholes &
+ *              Williams (1977) or Dimson (1979) in estudy_thin.c, residual
+ *              divisor M - 2, forecast-error term from the estimator's own
+ *              weights W'W in place of (X'X)^-1 (estudy_run.c).
  */
 #ifndef AS_ESTUDY_H
 #define AS_ESTUDY_H
@@ -42,6 +46,15 @@ typedef enum estudy_compat {
     ESTUDY_COMPAT_STATA_ESTUDY,
 } estudy_compat;
 
+/* The market model's slope for thinly traded stocks (estudy_thin.c). */
+typedef enum estudy_beta {
+    ESTUDY_BETA_OLS = 0,          /* the OLS slope on Rm_t */
+    ESTUDY_BETA_SCHOLES_WILLIAMS, /* Scholes & Williams (1977) */
+    ESTUDY_BETA_DIMSON,           /* Dimson (1979), beta_lags leads and lags */
+} estudy_beta;
+
+#define ESTUDY_MAX_BETA_LAGS 10
+
 typedef struct estudy_window {
     int start, end; /* trading days relative to the event, inclusive */
 } estudy_window;
@@ -49,6 +62,8 @@ typedef struct estudy_window {
 typedef struct estudy_config {
     estudy_model model;
     estudy_compat compat;
+    estudy_beta beta;         /* market model only; default OLS */
+    int beta_lags;            /* Dimson's K (1..ESTUDY_MAX_BETA_LAGS); 1 otherwise */
     int est_start, est_end;   /* estimation window, default -250 .. -11 */
     int min_est_obs;          /* fewer usable estimation days: firm skipped */
     int log_returns;          /* panel returns are log returns (BHAR converts) */
@@ -67,6 +82,15 @@ void estudy_config_default(estudy_config *cfg);
 
 /* Parse "-250:-11" (or "-1:1") into a window; AS_ERR_USAGE naming opt. */
 as_err estudy_window_parse(estudy_window *out, const char *opt, const char *s);
+
+/* Parse "ols", "scholes-williams", "dimson" or "dimson:K" (K leads and lags,
+ * 1..ESTUDY_MAX_BETA_LAGS; "dimson" is "dimson:1") into cfg->beta and
+ * cfg->beta_lags; AS_ERR_USAGE naming opt (the option or setting). */
+as_err estudy_beta_parse(estudy_config *cfg, const char *opt, const char *s);
+
+/* The canonical name of cfg's beta: "ols", "scholes-williams", "dimson:K".
+ * A static string or buf (at least 16 bytes). */
+const char *estudy_beta_name(const estudy_config *cfg, char *buf, size_t len);
 
 /*
  * A panel: nseries return series on one calendar of ndates trading days.
@@ -187,9 +211,12 @@ typedef struct estudy_group {
 typedef struct estudy_result {
     int nevents, nwin, span, span_start, p; /* p = regressors incl. intercept */
     estudy_compat compat;
+    estudy_beta beta;   /* how coef's slope was estimated (cfg->beta) */
+    int beta_lags;
     estudy_window windows[ESTUDY_MAX_WINDOWS];
     estudy_firm *firm;  /* (nevents) */
-    double *coef;       /* (nevents, p) OLS coefficients, intercept first */
+    double *coef;       /* (nevents, p) coefficients, intercept first (with a
+                         * thin-trading beta: alpha*, beta* of estudy_thin.c) */
     double *ar;         /* (nevents, span) abnormal returns, NAN missing */
     double *ar_sd;      /* (nevents, span) forecast-error corrected SD of AR */
     double *car, *car_sd, *car_t, *car_p, *bhar, *scar, *mv_change;
@@ -230,6 +257,17 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
  */
 as_err estudy_ols_batch(double *B, double *XtXinv, const double *X,
                         const double *Y, int n, int p, int nrhs);
+
+/*
+ * Thin-trading betas (estudy_thin.c) as a linear map of the firm's
+ * estimation returns: (alpha*, beta*) = W' y.  xl (M, nl) column-major
+ * holds the market's returns Rm_{t+j-K} in column j, j = 0 .. nl-1, nl =
+ * 2K+1 (K = 1 for Scholes-Williams), on the M estimation rows used.
+ * Writes W (M, 2): column 0 the intercept's weights, column 1 the slope's.
+ * AS_ERR_NUMERIC when the market columns are degenerate (no variance,
+ * collinear, or Scholes-Williams' 1 + 2 rho_m <= 0).
+ */
+as_err estudy_thin_weights(double *W, const double *xl, int M, estudy_beta method, int K);
 
 /* The plain-loop reference of estudy_ols_batch for one right-hand side
  * (Gauss-Jordan on X'X); tests compare the two. */

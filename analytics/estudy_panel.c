@@ -26,6 +26,8 @@ void estudy_config_default(estudy_config *cfg)
     /* 100 of 240 days: fewer leaves the residual variance too noisy for the
      * standardized tests to mean anything; estudy warns below 50. */
     cfg->min_est_obs = 100;
+    cfg->beta = ESTUDY_BETA_OLS;
+    cfg->beta_lags = 1;
     static const estudy_window def[] = {{0, 0}, {-1, 1}, {-5, 5}, {0, 10}};
     cfg->nwindows = 4;
     memcpy(cfg->windows, def, sizeof def);

@@ -13,6 +13,17 @@
  *           Var(CAR) = sigma^2 (L + s' (X'X)^-1 s)      MacKinlay 1997 eq. 15
  *                      s = sum of regressor rows over the window's days
  *           t -> Student t with M - p degrees of freedom
+ *   thin-trading beta (--beta scholes-williams|dimson[:K], market model,
+ *   native only; estudy_thin.c): (alpha*, beta*) = W' y, linear in the
+ *   firm's estimation returns y given the market's, and
+ *           e_t = R_t - alpha* - beta* Rm_t, sigma^2 = sum e^2 / (M - 2)
+ *           Var(AR_t) = sigma^2 (1 + x_t' W'W x_t),  x_t = (1, Rm_t)
+ *           Var(CAR)  = sigma^2 (L + s' W'W s)
+ *           t -> Student t with M - 2 degrees of freedom
+ *      MacKinlay's forecast-error term for the estimator actually used:
+ *      with iid disturbances of variance sigma^2 (his assumption too),
+ *      Cov(alpha*, beta*) = sigma^2 W'W, which is sigma^2 (X'X)^-1 when W
+ *      is OLS's X (X'X)^-1.  Its rows need Rm_{t-K} .. Rm_{t+K} as well.
  *   estudy  sigma^2 = r(Var) of the residuals = sum (e - ebar)^2 / (M - 1)
  *           SIM: Var(CAR) = sigma^2 (L + L^2/M + (sum (Rm_t - Rmbar))^2 /
  *                (N_m * r(Var) of Rm))    HMM: sigma^2 L (1 + L/M)
@@ -49,6 +60,10 @@ typedef struct batch {
     double *V;    /* (p, p) (X'X)^-1 */
     int *rows;    /* (L1) estimation positions of the compact rows */
     double *work; /* (L1 + span) scratch for ranks */
+    int nl;       /* thin-trading beta: market leads and lags 2K+1, else 0 */
+    double *xl;   /* (L1, nl) Rm_{t+j-K} of each estimation day, column j */
+    double *xlc;  /* (L1, nl) compacted rows of the current set */
+    double *W;    /* (L1, 2) weights of (alpha*, beta*) (estudy_thin.c) */
     uint64_t *srt; /* (2 (L1 + span)) sort keys for ranks */
 } batch;
 
@@ -62,6 +77,7 @@ typedef struct run {
     const int *factors;
     int nfactors;
     int pstata; /* estudy's k + 1: regressors it counts for the t df */
+    int K;      /* leads and lags of a thin-trading beta (cfg->beta) */
     int wlo, whi; /* the windows' days as indexes into the AR span: only these
                    * are ranked and counted (cfg->path_* may widen the span) */
 } run;
@@ -80,12 +96,13 @@ static int *batch_carve_i(char **cur, size_t n)
     return p;
 }
 
-static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int cap)
+static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int cap, int nl)
 {
     int pp = p > 0 ? p : 1;
     size_t nd = (size_t)L1 * pp + (size_t)span * pp + (size_t)L1 * pp +
                 (size_t)L1 * cap + 2 * (size_t)span * cap + (size_t)pp * cap +
-                (size_t)pp * pp + (size_t)(L1 + span);
+                (size_t)pp * pp + (size_t)(L1 + span) + 2 * (size_t)L1 * nl +
+                2 * (size_t)L1;
     size_t ni = (size_t)L1 + span + L1 + 32;
     size_t nr = 2 * (size_t)(L1 + span);
     *block = malloc(nd * sizeof(double) + nr * sizeof(uint64_t) + ni * sizeof(int) + 64);
@@ -105,6 +122,10 @@ static as_err batch_alloc(batch *b, void **block, int L1, int span, int p, int c
     b->B = batch_carve(&cur, (size_t)pp * cap);
     b->V = batch_carve(&cur, (size_t)pp * pp);
     b->work = batch_carve(&cur, (size_t)(L1 + span));
+    b->nl = nl;
+    b->xl = batch_carve(&cur, (size_t)L1 * nl);
+    b->xlc = batch_carve(&cur, (size_t)L1 * nl);
+    b->W = batch_carve(&cur, 2 * (size_t)L1);
     b->srt = (uint64_t *)cur;
     cur += nr * sizeof(uint64_t);
     b->xmask = batch_carve_i(&cur, (size_t)L1);
@@ -137,6 +158,14 @@ static void batch_design(batch *b, const run *R, int s0, int e0)
         }
         if (b->p == 0) /* market-adjusted: only the market must be there */
             ok = !isnan(rm[s0 + k]);
+        /* A thin-trading beta needs the market's leads and lags too; they
+         * may lie outside the window (day est_start - K .. est_end + K). */
+        for (int j = 0; j < b->nl; j++) {
+            int t = s0 + k + j - R->K;
+            double v = t >= 0 && t < P->ndates ? rm[t] : NAN;
+            ok &= !isnan(v);
+            b->xl[(size_t)j * b->L1 + k] = v;
+        }
         b->xmask[k] = ok;
     }
     for (int d = 0; d < b->span; d++) {
@@ -379,7 +408,8 @@ static as_err set_estimate(const run *R, batch *b, const int *list, int n,
     for (int k = 0; k < L1; k++)
         if (mask[k])
             b->rows[M++] = k;
-    if (M < R->cfg->min_est_obs || M <= p + 2) {
+    /* Dimson's regression has 2K + 2 coefficients: keep 2 residual df. */
+    if (M < R->cfg->min_est_obs || M <= p + 2 || (b->nl && M <= b->nl + 2)) {
         for (int i = 0; i < n; i++) {
             R->r->firm[list[i]].status = ESTUDY_SKIP_FEW_OBS;
             R->r->firm[list[i]].n_est = M;
@@ -408,8 +438,28 @@ static as_err set_estimate(const run *R, batch *b, const int *list, int n,
             b->yv[(size_t)i * span + d] = v;
         }
     }
+    if (b->nl) {
+        /* Thin-trading beta: (alpha*, beta*) = W' y for every firm of the
+         * set and, in place of (X'X)^-1, W' W, the covariance of the
+         * estimator per unit residual variance (estudy_thin.c, README). */
+        for (int j = 0; j < b->nl; j++)
+            for (int k = 0; k < M; k++)
+                b->xlc[(size_t)j * M + k] = b->xl[(size_t)j * L1 + b->rows[k]];
+        as_err err = estudy_thin_weights(b->W, b->xlc, M, R->cfg->beta, R->K);
+        if (err == AS_ERR_NUMERIC) {
+            for (int i = 0; i < n; i++)
+                R->r->firm[list[i]].status = ESTUDY_SKIP_SINGULAR;
+            return AS_OK;
+        }
+        if (err)
+            return err;
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, 2, n, M, 1.0, b->W, M, b->yc, M,
+                    0.0, b->B, 2);
+        cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, 2, 2, M, 1.0, b->W, M, b->W, M,
+                    0.0, b->V, 2);
+    }
     if (p > 0) {
-        as_err err = estudy_ols_batch(b->B, b->V, b->xc, b->yc, M, p, n);
+        as_err err = b->nl ? AS_OK : estudy_ols_batch(b->B, b->V, b->xc, b->yc, M, p, n);
         if (err == AS_ERR_NUMERIC) {
             for (int i = 0; i < n; i++)
                 R->r->firm[list[i]].status = ESTUDY_SKIP_SINGULAR;
@@ -603,6 +653,16 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
         return as_fail(AS_ERR_USAGE, "event study: the factor model needs --factors");
     if (cfg->model != ESTUDY_MODEL_MEAN_ADJUSTED && (market < 0 || market >= panel->nseries))
         return as_fail(AS_ERR_USAGE, "event study: no market series");
+    int thin = cfg->beta != ESTUDY_BETA_OLS;
+    if (thin && cfg->model != ESTUDY_MODEL_MARKET)
+        return as_fail(AS_ERR_USAGE, "event study: a Scholes-Williams or Dimson beta is a "
+                                     "market-model option (--model market)");
+    if (thin && cfg->compat == ESTUDY_COMPAT_STATA_ESTUDY)
+        return as_fail(AS_ERR_USAGE, "event study: Stata estudy has no thin-trading beta; "
+                                     "--compat estudy takes --beta ols");
+    if (thin && (cfg->beta_lags < 1 || cfg->beta_lags > ESTUDY_MAX_BETA_LAGS))
+        return as_fail(AS_ERR_USAGE, "event study: Dimson's leads and lags must be 1 to %d",
+                       ESTUDY_MAX_BETA_LAGS);
     int lo = cfg->windows[0].start, hi = cfg->windows[0].end;
     for (int w = 1; w < cfg->nwindows; w++) {
         lo = cfg->windows[w].start < lo ? cfg->windows[w].start : lo;
@@ -638,6 +698,8 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     r->span = hi - lo + 1;
     r->p = p;
     r->compat = cfg->compat;
+    r->beta = cfg->beta;
+    r->beta_lags = cfg->beta_lags;
     int L1 = cfg->est_end - cfg->est_start + 1;
     size_t ne = (size_t)(nevents ? nevents : 1);
     size_t nw = ne * r->nwin, ns = ne * r->span;
@@ -645,6 +707,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     run R = {.r = r, .panel = panel, .events = events, .cfg = cfg, .market = market,
              .factors = factors, .nfactors = nfactors,
              .pstata = cfg->model == ESTUDY_MODEL_FACTOR ? 2 + nfactors : 2,
+             .K = cfg->beta == ESTUDY_BETA_DIMSON ? cfg->beta_lags : 1,
              .wlo = wlo - lo, .whi = whi - lo};
     batch b;
     void *block = NULL;
@@ -712,7 +775,7 @@ as_err estudy_run(estudy_result *out, const estudy_panel *panel,
     /* The batch width bounds the scratch (L1 x cap doubles): 4096 firms is
      * 8 MB at L1 = 240 and already one dgemm wide enough for OpenBLAS. */
     int cap = nevents < 4096 ? (nevents > 0 ? nevents : 1) : 4096;
-    err = batch_alloc(&b, &block, L1, r->span, p, cap);
+    err = batch_alloc(&b, &block, L1, r->span, p, cap, thin ? 2 * R.K + 1 : 0);
     if (err)
         goto cleanup;
     int *mask = iwork + 2 * ne;

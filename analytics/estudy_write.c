@@ -316,6 +316,11 @@ static as_err write_json(FILE *out, const estudy_report *rep, const sector_sums 
     json_object_set_new(root, "tests", tests);
     json_object_set_new(root, "sectors", sectors);
     json_object_set_new(root, "efficiency", eff);
+    char bname[16];
+    json_object_set_new(root, "beta_method",
+                        json_string(estudy_beta_name(&(estudy_config){.beta = r->beta,
+                                                                      .beta_lags = r->beta_lags},
+                                                     bname, sizeof bname)));
     for (int e = 0; e < r->nevents; e++) {
         const estudy_event *ev = &rep->events[e];
         const estudy_firm *f = &r->firm[e];

@@ -57,7 +57,9 @@ static void text_add(text *t, const char *s)
 /*
  * The settings that make two runs the same study, as text; its md5 is the
  * key.  The tickers are sorted (the firm list is), so --tickers B,A and
- * A,B are one study.
+ * A,B are one study.  A thin-trading beta adds ";beta=NAME" at the end; an
+ * OLS study's text has no beta field, as before the option existed, so
+ * studies stored then keep their keys and a re-run replaces them.
  */
 static as_err key_text(char **out, const study_db_run *run, const study_db_opts *o)
 {
@@ -81,6 +83,11 @@ static as_err key_text(char **out, const study_db_run *run, const study_db_opts 
         text_add(&t, e ? "," : "");
         text_add(&t, run->panel.names[run->events[e].firm]);
     }
+    if (c->beta != ESTUDY_BETA_OLS) {
+        char name[16];
+        text_add(&t, ";beta=");
+        text_add(&t, estudy_beta_name(c, name, sizeof name));
+    }
     if (t.oom) {
         free(t.s);
         return as_fail(AS_ERR_NOMEM, "study: no memory");
@@ -95,9 +102,11 @@ static as_err params_json(char **out, const study_db_opts *o, const char *key)
     json_t *win = json_array();
     for (int w = 0; w < c->nwindows; w++)
         json_array_append_new(win, json_pack("[i,i]", c->windows[w].start, c->windows[w].end));
-    json_t *j = json_pack("{s:s,s:s?,s:s,s:[i,i],s:o,s:s,s:s,s:i,s:[i,i],s:b,s:s}",
+    char bname[16];
+    json_t *j = json_pack("{s:s,s:s?,s:s,s:s,s:[i,i],s:o,s:s,s:s,s:i,s:[i,i],s:b,s:s}",
                           "event_date", o->event_date, "market", o->market, "model",
-                          model_name(c->model), "estimation", c->est_start, c->est_end,
+                          model_name(c->model), "beta", estudy_beta_name(c, bname, sizeof bname),
+                          "estimation", c->est_start, c->est_end,
                           "windows", win, "return_type", c->log_returns ? "log" : "simple",
                           "compat", c->compat == ESTUDY_COMPAT_STATA_ESTUDY ? "estudy" : "native",
                           "min_est_obs", c->min_est_obs, "ar_path", c->path_start, c->path_end,
@@ -142,21 +151,22 @@ static as_err study_upsert(long long *id, PGconn *db, const study_db_run *run,
         err = as_fail(AS_ERR_NOMEM, "study: no memory");
         goto cleanup;
     }
-    const char *p[15] = {key, o->event_date, d0, o->market, model_name(c->model), es, ee, warr,
+    char bname[16];
+    const char *p[16] = {key, o->event_date, d0, o->market, model_name(c->model), es, ee, warr,
                          c->log_returns ? "log" : "simple",
                          c->compat == ESTUDY_COMPAT_STATA_ESTUDY ? "estudy" : "native", mo, tarr,
-                         params, nf, nok};
+                         params, nf, nok, estudy_beta_name(c, bname, sizeof bname)};
     err = db_query(db, &r,
                    "INSERT INTO studies (study_key, event_date, day0_date, market, model,"
                    " est_start, est_end, windows, return_type, compat, min_est_obs, tickers,"
-                   " parameters, n_firms, n_ok)"
+                   " parameters, n_firms, n_ok, beta_method)"
                    " VALUES (md5($1), $2::date, $3::date, $4, $5, $6::int, $7::int, $8::text[],"
-                   " $9, $10, $11::int, $12::text[], $13::jsonb, $14::int, $15::int)"
+                   " $9, $10, $11::int, $12::text[], $13::jsonb, $14::int, $15::int, $16)"
                    " ON CONFLICT (study_key) DO UPDATE SET day0_date = EXCLUDED.day0_date,"
                    " parameters = EXCLUDED.parameters, n_firms = EXCLUDED.n_firms,"
                    " n_ok = EXCLUDED.n_ok, created_at = now()"
                    " RETURNING id",
-                   15, p);
+                   16, p);
     if (!err)
         *id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 cleanup:

@@ -55,6 +55,11 @@ static void study_usage(FILE *out)
         "  --estimation A:B     estimation window in trading days (default -250:-11)\n"
         "  --window A:B         event window, repeatable (default 0:0 -1:1 -5:5 0:10)\n"
         "  --model M            market (default) | market-adjusted | mean-adjusted | factor\n"
+        "  --beta B             the market model's slope: ols (default) | scholes-williams\n"
+        "                       (Scholes & Williams 1977) | dimson[:K] (Dimson 1979, K\n"
+        "                       leads and lags, default 1), for thinly traded stocks;\n"
+        "                       AR = R - alpha* - beta* Rm, forecast-error term from the\n"
+        "                       estimator's own weights (README)\n"
         "  --log                log returns (default simple)\n"
         "  --min-obs N          fewest estimation days for a firm (default 100)\n"
         "  --compat estudy      Stata estudy 2.1.2's conventions: log returns of adjacent\n"
@@ -190,7 +195,7 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
     }
     enum { O_PRICES = 256, O_EVENTS, O_MARKET, O_FACTORS, O_RETURNS, O_EST, O_WIN,
            O_MODEL, O_LOG, O_FORMAT, O_COMPAT, O_MINOBS, O_SCORES, O_FROM, O_TO,
-           O_EVENT, O_TICKERS, O_ALL, O_EFF };
+           O_EVENT, O_TICKERS, O_ALL, O_EFF, O_BETA };
     static const struct option opts[] = {
         {"prices", required_argument, 0, O_PRICES}, {"events", required_argument, 0, O_EVENTS},
         {"market", required_argument, 0, O_MARKET}, {"factors", required_argument, 0, O_FACTORS},
@@ -201,7 +206,8 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
         {"scores", required_argument, 0, O_SCORES}, {"from", required_argument, 0, O_FROM},
         {"to", required_argument, 0, O_TO}, {"event", required_argument, 0, O_EVENT},
         {"tickers", required_argument, 0, O_TICKERS}, {"all", no_argument, 0, O_ALL},
-        {"efficiency", no_argument, 0, O_EFF}, {0, 0, 0, 0}};
+        {"efficiency", no_argument, 0, O_EFF}, {"beta", required_argument, 0, O_BETA},
+        {0, 0, 0, 0}};
     const char *prices = NULL, *events_path = NULL, *market_name = NULL, *factors = NULL;
     const char *scores_path = NULL, *from_s = NULL, *to_s = NULL;
     const char *event_s = NULL, *tickers_s = NULL;
@@ -281,6 +287,10 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
             }
             cfg.compat = ESTUDY_COMPAT_STATA_ESTUDY;
             break;
+        case O_BETA:
+            if ((err = estudy_beta_parse(&cfg, "--beta", optarg)))
+                return as_error_last(err);
+            break;
         case O_MINOBS:
             if (cli_parse_int("--min-obs", optarg, 3, 100000, &v))
                 return AS_EXIT_USAGE;
@@ -295,6 +305,25 @@ int cmd_study(cli_ctx *ctx, int argc, char **argv)
     if (optind < argc) {
         as_error("study: unexpected argument '%s'", argv[optind]);
         return AS_EXIT_USAGE;
+    }
+    if (cfg.beta != ESTUDY_BETA_OLS) {
+        if (cfg.model != ESTUDY_MODEL_MARKET) {
+            as_error("--beta: Scholes-Williams and Dimson betas are for the market model, "
+                     "not --model %s", cfg.model == ESTUDY_MODEL_FACTOR ? "factor"
+                     : cfg.model == ESTUDY_MODEL_MEAN_ADJUSTED ? "mean-adjusted"
+                                                               : "market-adjusted");
+            return AS_EXIT_USAGE;
+        }
+        if (cfg.compat == ESTUDY_COMPAT_STATA_ESTUDY) {
+            as_error("--beta: Stata estudy has no thin-trading beta; --compat estudy takes "
+                     "--beta ols");
+            return AS_EXIT_USAGE;
+        }
+        if (efficiency || scores_path) {
+            as_error("--beta: the efficiency beta's market model is OLS; run it without "
+                     "--beta");
+            return AS_EXIT_USAGE;
+        }
     }
     if (event_s || efficiency || tickers_s || all) {
         if (prices || events_path || factors || scores_path || is_returns) {

@@ -47,6 +47,7 @@ static struct setting settings[] = {
     {"study.estimation", "-250:-11", 0, NULL, "estimation window in trading days relative to the event", NULL, ""},
     {"study.windows", "0:0 -1:1 -5:5 0:10", 0, NULL, "event windows (CAR) in trading days", NULL, ""},
     {"study.returns", "simple", 0, NULL, "simple or log returns from adjusted closes", NULL, ""},
+    {"study.beta", "ols", 0, NULL, "market-model slope: ols, scholes-williams or dimson[:K] (thinly traded stocks)", NULL, ""},
     {"report.dir", "", 0, NULL, "where workbooks are written (default $AFTERSHOCK_HOME/reports)", NULL, ""},
     {"report.outbox", "", 0, NULL, "outbox folder used when no SMTP server is configured (default $AFTERSHOCK_HOME/outbox)", NULL, ""},
     {"smtp.url", "", 0, NULL, "smtp:// or smtps:// server URL; empty = deliver to the outbox", NULL, ""},

@@ -46,6 +46,11 @@ static as_err study_opts_from_config(study_db_opts *o, const char *event_date)
     o->cfg.est_start = est.start;
     o->cfg.est_end = est.end;
     o->cfg.log_returns = strcmp(config_get("study.returns"), "log") == 0;
+    if ((e = estudy_beta_parse(&o->cfg, "study.beta", config_get("study.beta"))))
+        return e;
+    if (o->cfg.beta != ESTUDY_BETA_OLS && o->cfg.model != ESTUDY_MODEL_MARKET)
+        return as_fail(AS_ERR_USAGE, "study.beta '%s' is a market-model option; study.model "
+                       "is '%s'", config_get("study.beta"), model);
     char buf[512];
     snprintf(buf, sizeof buf, "%s", config_get("study.windows"));
     o->cfg.nwindows = 0;
@@ -93,6 +98,8 @@ static as_err market_ret0(double *out, PGconn *db, const char *market, const cha
  * day's own stories rather than the start of the week's). */
 static as_err headlines_load(factsheet *fs, int *scored, PGconn *db, const char *day0)
 {
+    char close[6]; /* 16:00, or 13:00 on an early-close day */
+    calendar_close_text(close, day0);
     const char *p[] = {day0};
     PGresult *r;
     *scored = 0;
@@ -124,10 +131,10 @@ static as_err headlines_load(factsheet *fs, int *scored, PGconn *db, const char 
                       "  title FROM news "
                       "WHERE published_at >= ($1::date - 7)::timestamp AT TIME ZONE "
                       "  'America/New_York' "
-                      "  AND published_at < ($1::date + time '16:00') AT TIME ZONE "
+                      "  AND published_at < ($1::date + $2::time) AT TIME ZONE "
                       "  'America/New_York' "
                       "ORDER BY published_at DESC, id DESC LIMIT 4",
-                      1, p)))
+                      2, (const char *[]){p[0], close})))
         return e;
     for (int i = 0; i < PQntuples(r) && fs->n_heads < FACT_MAX_HEAD; i++) {
         fact_headline *h = &fs->heads[fs->n_heads++];

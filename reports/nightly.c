@@ -325,9 +325,16 @@ static as_err study_config(estudy_config *cfg, int days_after, char *dropped, si
         return as_fail(AS_ERR_USAGE, "setting study.returns (%s): '%s' is not simple or log",
                        config_origin("study.returns"), ret);
     cfg->log_returns = strcmp(ret, "log") == 0;
-    estudy_window est;
-    as_err e = estudy_window_parse(&est, "study.estimation", config_get("study.estimation"));
+    char opt[320];
+    snprintf(opt, sizeof opt, "setting study.beta (%s)", config_origin("study.beta"));
+    as_err e = estudy_beta_parse(cfg, opt, config_get("study.beta"));
     if (e)
+        return e;
+    if (cfg->beta != ESTUDY_BETA_OLS && cfg->model != ESTUDY_MODEL_MARKET)
+        return as_fail(AS_ERR_USAGE, "%s: '%s' is a market-model option; study.model is '%s'",
+                       opt, config_get("study.beta"), model);
+    estudy_window est;
+    if ((e = estudy_window_parse(&est, "study.estimation", config_get("study.estimation"))))
         return e;
     cfg->est_start = est.start;
     cfg->est_end = est.end;

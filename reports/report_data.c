@@ -383,6 +383,8 @@ static as_err stories_load(struct report_data *d, PGconn *db)
 {
     PGresult *r;
     const char *p[] = {d->date};
+    char close[6]; /* 16:00, or 13:00 on an early-close day */
+    calendar_close_text(close, d->date);
     as_err e = q(db, &r, "SELECT to_regclass('public.v_event_stories') IS NOT NULL", 0, NULL);
     if (e)
         return e;
@@ -408,9 +410,9 @@ static as_err stories_load(struct report_data *d, PGconn *db)
               "SELECT to_char(published_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), source, "
               "  title, url, NULL, NULL, NULL FROM news "
               "WHERE published_at >= ($1::date - 7)::timestamp AT TIME ZONE 'America/New_York' "
-              "  AND published_at < ($1::date + time '16:00') AT TIME ZONE 'America/New_York' "
+              "  AND published_at < ($1::date + $2::time) AT TIME ZONE 'America/New_York' "
               "ORDER BY published_at, id",
-              1, p);
+              2, (const char *[]){d->date, close});
         if (e)
             return e;
         flag_add(d, "%s", have_events

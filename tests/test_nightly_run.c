@@ -450,6 +450,13 @@ static void test_bad_setting_exits_1(void **state)
                                 "nightly run supports market, market-adjusted or mean-adjusted"))
         fail_msg("exit %d, output:\n%s", rc, out);
     free(out);
+    /* ... a thin-trading beta the study step cannot parse ... */
+    rc = cli_run("AFTERSHOCK_STUDY_BETA=dimson:0", "nightly --date 2025-02-04", &out);
+    if (rc != 1 || !strstr(out, "aftershock: error: nightly 2025-02-04: step 'study' failed: "
+                                "setting study.beta (AFTERSHOCK_STUDY_BETA): 'dimson:0': "
+                                "Dimson's leads and lags K must be 1 to 10 (dimson:K)"))
+        fail_msg("exit %d, output:\n%s", rc, out);
+    free(out);
     /* ... then distribute: an SMTP server but no recipient (nothing listens
      * on port 9, and nothing is sent: the recipient check comes first). */
     rc = cli_run("AFTERSHOCK_SMTP_URL=smtp://127.0.0.1:9", "nightly --date 2025-02-04", &out);

@@ -10,8 +10,9 @@
  * see test_study_reference.c; the demo's adjusted closes are the same real
  * series), re-run idempotence, a bad --tickers writing nothing, the
  * read-back loader, the efficiency beta against statsmodels
- * (efficiency_expected.csv, see test_study_effbeta.c), and --compat estudy's
- * event-date rule and test names.
+ * (efficiency_expected.csv, see test_study_effbeta.c), --compat estudy's
+ * event-date rule and test names, and --beta's own study (key, column,
+ * stored betas; the values themselves are checked in test_study_beta.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -464,6 +465,64 @@ static void test_compat_db(void **state)
                         "estudy does)");
 }
 
+/* A thin-trading beta is a study of its own: its key text names the
+ * method, an OLS study's does not (keys stored before --beta existed stay
+ * valid); studies.beta_method and parameters say it; the stored betas are
+ * the engine's to the last bit; a re-run keeps the id. */
+static void test_beta_db(void **state)
+{
+    fixture *f = *state;
+    NEED_DB(f);
+    static char out[1 << 16];
+    char sql[512], want[64];
+    long long ols = study_default(f);
+    study_db_opts o = {.event_date = "2025-01-27", .all = 1, .market = "SPY"};
+    estudy_config_default(&o.cfg);
+    o.cfg.beta = ESTUDY_BETA_SCHOLES_WILLIAMS;
+    study_db_run run;
+    if (study_run_db(&run, f->db, &o) != AS_OK)
+        fail_msg("study_run_db: %s", as_last_error());
+    long long sw = run.study_id;
+    assert_true(sw != ols);
+    snprintf(sql, sizeof sql, "SELECT beta_method || ',' || (parameters->>'beta') || ',' || "
+             "(parameters->>'key_text' LIKE '%%;beta=scholes-williams') FROM studies "
+             "WHERE id = %lld", sw);
+    assert_string_equal(q1(f->db, sql), "scholes-williams,scholes-williams,true");
+    snprintf(sql, sizeof sql, "SELECT beta_method || ',' || (parameters->>'beta') || ',' || "
+             "(parameters->>'key_text' LIKE '%%beta%%') FROM studies WHERE id = %lld", ols);
+    assert_string_equal(q1(f->db, sql), "ols,ols,false");
+    int nok = 0;
+    for (int e = 0; e < run.nevents; e++) {
+        if (run.res.firm[e].status != ESTUDY_OK)
+            continue;
+        snprintf(sql, sizeof sql, "SELECT beta FROM study_firms WHERE study_id = %lld AND "
+                 "ticker = '%s'", sw, run.panel.names[run.events[e].firm]);
+        assert_true(q1d(f->db, sql) == run.res.firm[e].beta); /* %.17g round trip */
+        nok++;
+    }
+    assert_true(nok > 10);
+    study_db_run_free(&run);
+    if (study_run_db(&run, f->db, &o) != AS_OK)
+        fail_msg("study_run_db: %s", as_last_error());
+    assert_true(run.study_id == sw);
+    study_db_run_free(&run);
+
+    assert_int_equal(run_cli(out, sizeof out, f, "study --event 2025-01-27 --tickers NVDA,VST"
+                                                 " --beta dimson:2 --format json"),
+                     0);
+    if (!strstr(out, "\"beta_method\": \"dimson:2\""))
+        fail_msg("got: %s", out);
+    snprintf(want, sizeof want, "1");
+    assert_string_equal(q1(f->db, "SELECT count(*) FROM studies WHERE beta_method = 'dimson:2'"
+                                  " AND tickers = '{NVDA,VST}'"),
+                        want);
+    assert_int_equal(run_cli(out, sizeof out, f, "study --efficiency --from 2025-01-02 --to "
+                                                 "2025-02-28 --beta scholes-williams"),
+                     2);
+    if (!strstr(out, "--beta: the efficiency beta's market model is OLS"))
+        fail_msg("got: %s", out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_loader),
         cmocka_unit_test(test_efficiency_db),
         cmocka_unit_test(test_compat_db),
+        cmocka_unit_test(test_beta_db),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
