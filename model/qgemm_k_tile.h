@@ -33,8 +33,8 @@
  * pair are folded into float accumulators after the block (model/qgemm_k.h
  * has the formulas), so the float work is per super-block, not per chunk.
  * The Q4_K min and Q6_K offset terms are folded as floats from the
- * activations' dsums: on zmm every multiply and conversion competes for
- * one port with the maddubs / vpdpwssd pairs, the fused multiply-adds
+ * activations' dsums: on zmm every integer multiply and conversion
+ * competes for one port with the integer dots, the fused multiply-adds
  * need not.
  */
 
