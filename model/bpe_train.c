@@ -559,7 +559,7 @@ cleanup:
 
 /* ---- encode / decode ------------------------------------------------------------ */
 
-static as_err ids_push(int32_t **ids, int *n, int *cap, int32_t id)
+as_err bpe_ids_push(int32_t **ids, int *n, int *cap, int32_t id)
 {
     if (*n == *cap) {
         int c = *cap ? *cap * 2 : 256;
@@ -585,7 +585,7 @@ as_err bpe_encode(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const cha
         if (e || end == len)
             return e;
         size_t sl = slot_span(text + end, len - end);
-        if ((e = ids_push(ids, n, cap, v->slots[slot_find(text + end, sl)])))
+        if ((e = bpe_ids_push(ids, n, cap, v->slots[slot_find(text + end, sl)])))
             return e;
         i = end + sl;
     }
@@ -628,7 +628,7 @@ static as_err encode_plain(int32_t **ids, int *n, int *cap, const bpe_vocab *v, 
                 ns = o;
             }
             for (int j = 0; j < ns; j++) {
-                as_err e = ids_push(ids, n, cap, sym[j]);
+                as_err e = bpe_ids_push(ids, n, cap, sym[j]);
                 if (e)
                     return e;
             }

@@ -53,6 +53,9 @@ as_err bpe_vocab_from_strings(bpe_vocab **out, const char *const *tokens, const 
                               int n_merges, const char *source);
 void bpe_vocab_free(bpe_vocab *v);
 
+/* Append one id to *ids (heap array of *cap, *n used; grown as needed). */
+as_err bpe_ids_push(int32_t **ids, int *n, int *cap, int32_t id);
+
 /* Append the ids of text to *ids (heap array of *cap; grown as needed). */
 as_err bpe_encode(int32_t **ids, int *n, int *cap, const bpe_vocab *v, const char *text,
                   size_t len);

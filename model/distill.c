@@ -282,32 +282,18 @@ static as_err corpus_add_teacher_random(corpus *c, teach_count *tc, distill_teac
     return e;
 }
 
-static as_err ids_add(int32_t **ids, int *n, int *cap, int32_t id)
-{
-    if (*n == *cap) {
-        int c = *cap ? *cap * 2 : 256;
-        int32_t *p = realloc(*ids, sizeof(int32_t) * (size_t)c);
-        if (!p)
-            return as_fail(AS_ERR_NOMEM, "distill: out of memory");
-        *ids = p;
-        *cap = c;
-    }
-    (*ids)[(*n)++] = id;
-    return AS_OK;
-}
-
 static as_err doc_encode(doc *d, const bpe_vocab *v)
 {
     int cap = 0;
     as_err e;
     d->n_ids = 0;
-    if ((e = ids_add(&d->ids, &d->n_ids, &cap, v->eot)) ||
+    if ((e = bpe_ids_push(&d->ids, &d->n_ids, &cap, v->eot)) ||
         (e = bpe_encode(&d->ids, &d->n_ids, &cap, v, d->prompt, strlen(d->prompt))) ||
-        (e = ids_add(&d->ids, &d->n_ids, &cap, v->sep)))
+        (e = bpe_ids_push(&d->ids, &d->n_ids, &cap, v->sep)))
         return e;
     d->n_prompt = d->n_ids;
     if ((e = bpe_encode(&d->ids, &d->n_ids, &cap, v, d->summary, strlen(d->summary))) ||
-        (e = ids_add(&d->ids, &d->n_ids, &cap, v->eot)))
+        (e = bpe_ids_push(&d->ids, &d->n_ids, &cap, v->eot)))
         return e;
     return AS_OK;
 }

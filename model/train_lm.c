@@ -42,31 +42,17 @@ typedef struct lm_ids {
     int loss_from;
 } lm_ids;
 
-static as_err ids_push(lm_ids *d, int32_t id)
-{
-    if (d->n == d->cap) {
-        int c = d->cap ? d->cap * 2 : 256;
-        int32_t *p = realloc(d->ids, sizeof *p * (size_t)c);
-        if (!p)
-            return as_fail(AS_ERR_NOMEM, "train: out of memory");
-        d->ids = p;
-        d->cap = c;
-    }
-    d->ids[d->n++] = id;
-    return AS_OK;
-}
-
 static as_err doc_encode(lm_ids *d, const train_text *t, const bpe_vocab *v)
 {
-    as_err e = ids_push(d, v->eot);
+    as_err e = bpe_ids_push(&d->ids, &d->n, &d->cap, v->eot);
     if (!e && t->prompt && !(e = bpe_encode(&d->ids, &d->n, &d->cap, v, t->prompt,
                                             strlen(t->prompt))))
-        e = ids_push(d, v->sep);
+        e = bpe_ids_push(&d->ids, &d->n, &d->cap, v->sep);
     d->loss_from = d->n;
     if (!e)
         e = bpe_encode(&d->ids, &d->n, &d->cap, v, t->text, strlen(t->text));
     if (!e)
-        e = ids_push(d, v->eot);
+        e = bpe_ids_push(&d->ids, &d->n, &d->cap, v->eot);
     if (!t->prompt)
         d->loss_from = 1; /* a text document: every token after BOS */
     return e;
