@@ -262,6 +262,31 @@ struct prices_fetch {
     long long rows, bytes;
 };
 
+/* The transfer's outcome into t: 1 when there is a body to parse, 0 when
+ * the transfer failed (t->err and t->error say why). */
+static int target_take_job(struct ingest_target *t, const struct http_job *job)
+{
+    t->attempts = job->attempts;
+    t->err = job->err;
+    if (t->err)
+        t->error = strdup(job->error);
+    return !t->err;
+}
+
+/* After the parse: the parser's counts into t, a parse failure's message,
+ * and the rows of a loaded answer into *rows. */
+static void target_take_set(struct ingest_target *t, long long n, long long skipped,
+                            const char *warning, long long *rows)
+{
+    if (t->err && !t->error)
+        t->error = error_copy(t->err);
+    t->parsed = n;
+    t->skipped = skipped;
+    t->warning = warning ? strdup(warning) : NULL;
+    if (!t->err)
+        *rows += n;
+}
+
 /* http notify: parse a finished job into its set (t->err and t->error say
  * why it failed, if it did), then report. */
 static void prices_fetched(void *arg, struct http_job *job, const struct http_progress *p)
@@ -273,11 +298,7 @@ static void prices_fetched(void *arg, struct http_job *job, const struct http_pr
         size_t i = (size_t)(job - f->jobs);
         struct ingest_target *t = &f->targets[i];
         struct price_set *s = &f->sets[i];
-        t->attempts = job->attempts;
-        t->err = job->err;
-        if (t->err) {
-            t->error = strdup(job->error);
-        } else {
+        if (target_take_job(t, job)) {
             const char *deflt = f->per_ticker ? f->tk[i].name
                                 : (o->ntickers == 1 ? f->tk[0].name : NULL);
             as_clear_error();
@@ -287,15 +308,9 @@ static void prices_fetched(void *arg, struct http_job *job, const struct http_pr
                     price_set_keep(s, f->tk, o->ntickers);
                 t->err = price_set_finish(s, o->from, o->to);
             }
-            if (t->err)
-                t->error = error_copy(t->err);
         }
         http_job_clear(job);
-        t->parsed = (long long)s->n;
-        t->skipped = s->skipped;
-        t->warning = s->warning ? strdup(s->warning) : NULL;
-        if (!t->err)
-            f->rows += (long long)s->n;
+        target_take_set(t, (long long)s->n, s->skipped, s->warning, &f->rows);
     }
     progress(o->progress, o->progress_arg, "fetching", p->done, p->total, f->rows, p->bytes);
 }
@@ -461,22 +476,12 @@ static void news_fetched(void *arg, struct http_job *job, const struct http_prog
         size_t i = (size_t)(job - f->jobs);
         struct ingest_target *t = &f->targets[i];
         struct news_set *s = &f->sets[i];
-        t->attempts = job->attempts;
-        t->err = job->err;
-        if (t->err) {
-            t->error = strdup(job->error);
-        } else {
+        if (target_take_job(t, job)) {
             as_clear_error();
             t->err = news_parse(o->source, s, job->body, job->len, f->labels[i]);
-            if (t->err)
-                t->error = error_copy(t->err);
         }
         http_job_clear(job);
-        t->parsed = (long long)s->n;
-        t->skipped = s->skipped;
-        t->warning = s->warning ? strdup(s->warning) : NULL;
-        if (!t->err)
-            f->rows += (long long)s->n;
+        target_take_set(t, (long long)s->n, s->skipped, s->warning, &f->rows);
     }
     progress(o->progress, o->progress_arg, "fetching", p->done, p->total, f->rows, p->bytes);
 }
