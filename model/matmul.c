@@ -83,12 +83,15 @@ static void mm_gemm(void *arg, long lo, long hi, int thread)
     }
 }
 
-/* Integer paths: units of QGEMM_UNIT weight rows, numbered across all the
+/* Integer paths: units of a few weight rows, numbered across all the
  * job's matrices so one fork-join covers them and each thread gets an equal
  * share of rows (and so of weight bytes when the types agree).  kq: the
  * matrices are Q4_K / Q6_K and act holds Q8_K blocks, else Q8_0 / Q4_0
- * and Q8 blocks. */
-#define QGEMM_UNIT 4
+ * and Q8 blocks.  A unit is 16 rows for Q8_0 / Q4_0, the height of an AMX
+ * tile (qgemm_amx.c), so a slice is whole tiles but for a matrix's last
+ * rows, and 4 (the K-quant tile's multiple) for Q4_K / Q6_K. */
+#define QGEMM_UNIT_Q8 16
+#define QGEMM_UNIT_K 4
 
 typedef struct q_job {
     float *const *out;
@@ -96,7 +99,7 @@ typedef struct q_job {
     qgemm_fn fn[MATMUL_MAX_N];
     qgemm_k_fn kfn[MATMUL_MAX_N];
     long first[MATMUL_MAX_N + 1]; /* first unit of each matrix; first[n] = total */
-    int n, B, kq;
+    int n, B, kq, unit;
     const void *act;
 } q_job;
 
@@ -111,7 +114,7 @@ static void q_units(void *arg, long lo, long hi, int thread)
         if (a >= b)
             continue;
         const qmat *w = j->w[i];
-        long r0 = (a - j->first[i]) * QGEMM_UNIT, r1 = (b - j->first[i]) * QGEMM_UNIT;
+        long r0 = (a - j->first[i]) * j->unit, r1 = (b - j->first[i]) * j->unit;
         r1 = r1 < w->rows ? r1 : w->rows;
         if (j->kq)
             j->kfn[i](j->out[i], (size_t)w->rows, w->data, w->row_bytes, r0, r1, j->act, nb, j->B);
@@ -144,13 +147,14 @@ static void act_rows(void *arg, long lo, long hi, int thread)
 static void matmul_q8(float *const *out, const float *x, const qmat *const *w, int n, int B,
                       int kq, matmul_ctx *m)
 {
-    q_job j = {.out = out, .w = w, .n = n, .B = B, .kq = kq, .act = m->act};
+    q_job j = {.out = out, .w = w, .n = n, .B = B, .kq = kq, .act = m->act,
+               .unit = kq ? QGEMM_UNIT_K : QGEMM_UNIT_Q8};
     for (int i = 0; i < n; i++) {
         if (kq)
             j.kfn[i] = m->use_ref ? qgemm_k_ref(w[i]->type) : qgemm_k_fast(w[i]->type);
         else
             j.fn[i] = m->use_ref ? qgemm_ref(w[i]->type) : qgemm_fast(w[i]->type);
-        j.first[i + 1] = j.first[i] + (w[i]->rows + QGEMM_UNIT - 1) / QGEMM_UNIT;
+        j.first[i + 1] = j.first[i] + (w[i]->rows + j.unit - 1) / j.unit;
     }
     act_job a = {m->act, x, w[0]->cols, m->use_ref, kq};
     /* a decode row is quantized faster than the threads wake */

@@ -18,6 +18,8 @@
  */
 #include "model/qgemm.h"
 
+#include "model/qgemm_amx.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define QGEMM_X86 1
@@ -294,6 +296,8 @@ static int cpu_has(qgemm_isa isa)
         return quant_has_avx2() && __builtin_cpu_supports("avx512vnni") &&
                __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
                __builtin_cpu_supports("avx512dq");
+    case QGEMM_AMX:
+        return qgemm_amx_usable();
     }
     return 0;
 }
@@ -312,6 +316,8 @@ qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa)
         return q4 ? qgemm_q4_0_avxvnni : qgemm_q8_0_avxvnni;
     case QGEMM_AVX512:
         return q4 ? qgemm_q4_0_avx512 : qgemm_q8_0_avx512;
+    case QGEMM_AMX:
+        return q4 ? qgemm_amx_q4_0 : qgemm_amx_q8_0;
     }
     return NULL;
 }
@@ -320,7 +326,7 @@ qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa)
  * which takes two off each block pair of AVX2 (bench/qgemm_bench.c). */
 static qgemm_isa best_isa(void)
 {
-    static const qgemm_isa order[] = {QGEMM_AVX512, QGEMM_AVX_VNNI, QGEMM_AVX2};
+    static const qgemm_isa order[] = {QGEMM_AMX, QGEMM_AVX512, QGEMM_AVX_VNNI, QGEMM_AVX2};
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
         if (cpu_has(order[i]))
             return order[i];
@@ -355,6 +361,7 @@ const char *qgemm_isa_name(qgemm_isa isa)
     case QGEMM_AVX2: return "avx2";
     case QGEMM_AVX_VNNI: return "avx-vnni";
     case QGEMM_AVX512: return "avx512-vnni";
+    case QGEMM_AMX: return "amx-int8";
     }
     return "?";
 }

@@ -34,8 +34,10 @@ typedef enum qgemm_isa {
     QGEMM_AVX2,     /* ymm, maddubs + madd (ggml's sign trick) */
     QGEMM_AVX_VNNI, /* ymm, VEX vpdpbusd (AVX-VNNI) */
     QGEMM_AVX512,   /* zmm, two blocks per vpdpbusd (AVX-512 VNNI, BW, DQ, VL) */
+    QGEMM_AMX,      /* AMX-INT8 tiles for batches (qgemm_amx.h), AVX-512 for the rest;
+                     * the K-quant kernels have no tile path and run AVX-512 here */
 } qgemm_isa;
-#define QGEMM_N_ISA 4
+#define QGEMM_N_ISA 5
 
 /* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0: the plain
  * loops, the best this CPU runs, and variant isa (NULL also when this CPU
@@ -43,7 +45,7 @@ typedef enum qgemm_isa {
 qgemm_fn qgemm_ref(ggml_type t);
 qgemm_fn qgemm_fast(ggml_type t);
 qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa);
-/* "portable", "avx2", "avx-vnni", "avx512-vnni"; the second: what
+/* "portable", "avx2", "avx-vnni", "avx512-vnni", "amx-int8"; the second: what
  * qgemm_fast picks on this CPU. */
 const char *qgemm_isa_name(qgemm_isa isa);
 const char *qgemm_fast_name(void);

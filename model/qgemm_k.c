@@ -471,6 +471,7 @@ qgemm_k_fn qgemm_k_isa_fn(ggml_type t, qgemm_isa isa)
     case QGEMM_AVX_VNNI:
         return q6 ? qgemm_q6_K_avxvnni : qgemm_q4_K_avxvnni;
     case QGEMM_AVX512:
+    case QGEMM_AMX: /* no tile path for the K-quants */
         return q6 ? qgemm_q6_K_avx512 : qgemm_q4_K_avx512;
     }
     return NULL;

@@ -178,6 +178,9 @@ static void test_fast_vs_ref(void **st)
     static const int shapes[][3] = { /* rows, cols, B */
         {1, 32, 1}, {3, 64, 2}, {4, 576, 3}, {5, 576, 4}, {13, 1536, 7}, {64, 96, 32}, {7, 896, 5},
         {6, 160, 3},
+        /* AMX tiles: full 16-row strips with a row tail, batches of 4..16 (the
+         * smallest tile batch), 17 and 35 (a partial second and third tile) */
+        {40, 576, 4}, {35, 1536, 17}, {48, 96, 16}, {33, 64, 35},
     };
     int ran = 0;
     for (int variant = QGEMM_AVX2; variant < QGEMM_N_ISA; variant++)
