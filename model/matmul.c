@@ -16,9 +16,22 @@
 #include <cblas.h>
 #include <string.h>
 
+/* OpenBLAS's pthread build starts its worker threads when it loads,
+ * before main, and after each call they spin in sched_yield for about
+ * 2^28 cycles before they sleep.  Setting one thread later does not stop
+ * them, and on 2 cores they take half the machine from our pool: a short
+ * run (stories260K prefill) ran 3x slower than with OPENBLAS_NUM_THREADS=1
+ * in the environment.  blas_thread_shutdown_ is the call OpenBLAS's own
+ * fork handler makes; it joins the workers, and OpenBLAS starts them again
+ * by itself if a caller later asks it for threads (estudy_run does).
+ * Weak, so another BLAS without it still links. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 void matmul_init(void)
 {
     openblas_set_num_threads(1);
+    if (blas_thread_shutdown_)
+        blas_thread_shutdown_();
 }
 
 size_t matmul_act_bytes(int max_batch, int max_cols)
