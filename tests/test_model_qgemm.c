@@ -181,6 +181,8 @@ static void test_fast_vs_ref(void **st)
         /* AMX tiles: full 16-row strips with a row tail, batches of 4..16 (the
          * smallest tile batch), 17 and 35 (a partial second and third tile) */
         {40, 576, 4}, {35, 1536, 17}, {48, 96, 16}, {33, 64, 35},
+        /* single-token decode: 8-row AVX-512 tiles and their 1..7-row tails */
+        {21, 576, 1}, {8, 96, 1},
     };
     int ran = 0;
     for (int variant = QGEMM_AVX2; variant < QGEMM_N_ISA; variant++)
