@@ -452,6 +452,20 @@ static void axpy_f16_ref(float *y, float a, const uint16_t *x, int64_t n)
         y[i] += a * fp16_to_f32(x[i]);
 }
 
+static void scores_f16_ref(float *att, const uint16_t *k, size_t stride, const float *q, int64_t n,
+                           int64_t len, float scale)
+{
+    for (int64_t t = 0; t < len; t++)
+        att[t] = dot_f16_ref(k + (size_t)t * stride, q, n) * scale;
+}
+
+static void values_f16_ref(float *y, const float *p, const uint16_t *v, size_t stride, int64_t n,
+                           int64_t len)
+{
+    for (int64_t t = 0; t < len; t++)
+        axpy_f16_ref(y, p[t], v + (size_t)t * stride, n);
+}
+
 static void scale_round_f16_ref(float *x, float a, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
@@ -527,6 +541,21 @@ AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t 
     }
     for (; i < n; i++)
         y[i] += a * fp16_to_f32(x[i]);
+}
+
+/* the per-position kernels above, inlined into the loop over positions */
+AVX2_FN static void scores_f16_avx2(float *att, const uint16_t *k, size_t stride, const float *q,
+                                    int64_t n, int64_t len, float scale)
+{
+    for (int64_t t = 0; t < len; t++)
+        att[t] = dot_f16_avx2(k + (size_t)t * stride, q, n) * scale;
+}
+
+AVX2_FN static void values_f16_avx2(float *y, const float *p, const uint16_t *v, size_t stride,
+                                    int64_t n, int64_t len)
+{
+    for (int64_t t = 0; t < len; t++)
+        axpy_f16_avx2(y, p[t], v + (size_t)t * stride, n);
 }
 
 /* vcvtps2ph with round-to-nearest-even is f32_to_fp16 bit for bit on
@@ -693,6 +722,26 @@ quant_axpy_fn quant_axpy_f16(int fast)
 #endif
     (void)fast;
     return axpy_f16_ref;
+}
+
+quant_scores_fn quant_scores_f16(int fast)
+{
+#if QUANT_X86
+    if (fast && cpu_has_avx2())
+        return scores_f16_avx2;
+#endif
+    (void)fast;
+    return scores_f16_ref;
+}
+
+quant_values_fn quant_values_f16(int fast)
+{
+#if QUANT_X86
+    if (fast && cpu_has_avx2())
+        return values_f16_avx2;
+#endif
+    (void)fast;
+    return values_f16_ref;
 }
 
 quant_scale_round_fn quant_scale_round_f16(int fast)

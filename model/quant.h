@@ -88,6 +88,18 @@ quant_dot_fn quant_dot_fast(ggml_type t);
  * cache.  fast 0 gives the plain loop, 1 the AVX2 one where the CPU has it. */
 typedef void (*quant_axpy_fn)(float *y, float a, const uint16_t *x, int64_t n);
 quant_axpy_fn quant_axpy_f16(int fast);
+/* Attention over a half KV cache for one (item, head), len positions
+ * whose rows are stride halves apart: scores att[t] = dot(k row t, q) *
+ * scale (q of n floats); values y (n) += p[t] * v row t, t in order.  The
+ * same arithmetic as quant_dot_fast(GGML_TYPE_F16) and quant_axpy_f16 per
+ * position, without a call per position (heads of 8 make the call the
+ * larger part).  fast as for quant_axpy_f16. */
+typedef void (*quant_scores_fn)(float *att, const uint16_t *k, size_t stride, const float *q,
+                                int64_t n, int64_t len, float scale);
+typedef void (*quant_values_fn)(float *y, const float *p, const uint16_t *v, size_t stride,
+                                int64_t n, int64_t len);
+quant_scores_fn quant_scores_f16(int fast);
+quant_values_fn quant_values_f16(int fast);
 /* x (n) = half(x * a) as floats: the rounding a half KV cache's kernels
  * put on q and on the attention probabilities.  fast as above; the two
  * give the same bits on finite values. */

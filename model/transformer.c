@@ -429,8 +429,8 @@ static void attention_units(void *arg, long lo, long hi, int thread)
     int hd = c->head_dim, kv_dim = c->n_kv_heads * hd, group = c->n_heads / c->n_kv_heads;
     float *att = s->att + (size_t)thread * s->n_ctx;
     float scale = 1.0f / sqrtf((float)hd), qh[512];
-    quant_dot_fn kdot = s->mm.use_ref ? quant_dot_ref(GGML_TYPE_F16) : quant_dot_fast(GGML_TYPE_F16);
-    quant_axpy_fn vaxpy = quant_axpy_f16(!s->mm.use_ref);
+    quant_scores_fn scores = quant_scores_f16(!s->mm.use_ref);
+    quant_values_fn values = quant_values_f16(!s->mm.use_ref);
     quant_scale_round_fn round_f16 = quant_scale_round_f16(!s->mm.use_ref);
     for (long u = lo; u < hi; u++) {
         int i = (int)(u / c->n_heads), h = (int)(u % c->n_heads);
@@ -440,11 +440,10 @@ static void attention_units(void *arg, long lo, long hi, int thread)
         const float *q = s->q + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memcpy(qh, q, (size_t)hd * sizeof(float));
         round_f16(qh, 1.0f, hd);
+        scores(att, s->key_cache + base, (size_t)kv_dim, qh, hd, pos + 1, scale);
         float max = -INFINITY;
-        for (int t = 0; t <= pos; t++) {
-            att[t] = kdot(s->key_cache + base + (size_t)t * kv_dim, qh, hd) * scale;
+        for (int t = 0; t <= pos; t++)
             max = att[t] > max ? att[t] : max;
-        }
         double sum = 0;
         for (int t = 0; t <= pos; t++) {
             att[t] = expf(att[t] - max);
@@ -453,8 +452,7 @@ static void attention_units(void *arg, long lo, long hi, int thread)
         round_f16(att, (float)(1.0 / sum), pos + 1);
         float *out = s->xb + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
-        for (int t = 0; t <= pos; t++)
-            vaxpy(out, att[t], s->value_cache + base + (size_t)t * kv_dim, hd);
+        values(out, att, s->value_cache + base, (size_t)kv_dim, hd, pos + 1);
     }
 }
 

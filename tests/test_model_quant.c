@@ -82,6 +82,61 @@ static void test_scale_round_f16_same_bits(void **st)
     }
 }
 
+/* The attention kernels over a half cache (both variants) against the same
+ * sums in double over the halves' exact values: rows stride halves apart,
+ * head sizes 8 (stories260K), 24 (the built-in model), 64 and 17 (a tail),
+ * 1..40 positions.  Tolerance: float sums of n products of |q| < 1,
+ * |k| < 2 (and of len terms for values) are within n * 2^-23 * sum|terms|
+ * of the exact sum; 1e-5 * (sum|terms| + 1) is above that for n <= 64. */
+static void test_attention_kernels(void **st)
+{
+    (void)st;
+    enum { MAXN = 64, MAXT = 40, STRIDE = 3 * MAXN };
+    static uint16_t kv[MAXT * STRIDE];
+    float q[MAXN], p[MAXT], att[MAXT], y[MAXN];
+    uint32_t r = 12345;
+    for (int i = 0; i < MAXT * STRIDE; i++) {
+        r = r * 1664525u + 1013904223u;
+        kv[i] = f32_to_fp16(((float)(r >> 8) / 16777216.0f - 0.5f) * 4);
+    }
+    static const int ns[4] = {8, 24, 64, 17};
+    for (int fast = 0; fast < 2; fast++)
+        for (int ni = 0; ni < 4; ni++)
+            for (int len = 1; len <= MAXT; len += 13) {
+                int n = ns[ni];
+                for (int i = 0; i < n; i++)
+                    q[i] = (float)((i * 37) % 19 - 9) / 10;
+                for (int t = 0; t < len; t++)
+                    p[t] = 1.0f / (float)(t + 2);
+                quant_scores_f16(fast)(att, kv + 5, STRIDE, q, n, len, 0.125f);
+                for (int t = 0; t < len; t++) {
+                    double e = 0, mag = 0;
+                    for (int i = 0; i < n; i++) {
+                        double term = (double)fp16_to_f32(kv[5 + t * STRIDE + i]) * q[i];
+                        e += term;
+                        mag += fabs(term);
+                    }
+                    e *= 0.125;
+                    if (fabs(att[t] - e) > 1e-5 * (mag + 1))
+                        fail_msg("scores fast=%d n=%d t=%d: %.9g, exact %.9g", fast, n, t, att[t], e);
+                }
+                for (int i = 0; i < n; i++)
+                    y[i] = 0.5f;
+                quant_values_f16(fast)(y, p, kv + 7, STRIDE, n, len);
+                for (int i = 0; i < n; i++) {
+                    double e = 0.5, mag = 0.5;
+                    for (int t = 0; t < len; t++) {
+                        double term = (double)p[t] * fp16_to_f32(kv[7 + t * STRIDE + i]);
+                        e += term;
+                        mag += fabs(term);
+                    }
+                    if (fabs(y[i] - e) > 1e-5 * (mag + 1))
+                        fail_msg("values fast=%d n=%d len=%d i=%d: %.9g, exact %.9g", fast, n, len,
+                                 i, y[i], e);
+                }
+            }
+}
+
 static void test_q8_0_block_by_hand(void **st)
 {
     (void)st;
@@ -599,6 +654,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_half_bits),
         cmocka_unit_test(test_scale_round_f16_same_bits),
+        cmocka_unit_test(test_attention_kernels),
         cmocka_unit_test(test_q8_0_block_by_hand),
         cmocka_unit_test(test_q4_K_by_hand),
         cmocka_unit_test(test_q6_K_by_hand),
