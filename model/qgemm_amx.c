@@ -207,7 +207,7 @@ __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo,
     size_t panel_bytes = (size_t)T * nb * sizeof(act_panel);
     size_t dw_bytes = (size_t)nb * AMX_M * sizeof(float);
     size_t ua_bytes = q4 ? (size_t)nb * AMX_M * QK : 0;
-    size_t c_bytes = 2 * AMX_M * AMX_N * sizeof(int32_t) + AMX_M * AMX_N * sizeof(float);
+    size_t c_bytes = 4 * AMX_M * AMX_N * sizeof(int32_t) + AMX_M * AMX_N * sizeof(float);
     char *buf = B >= AMX_MIN_B && full > 0 ? scratch_get(panel_bytes + dw_bytes + ua_bytes + c_bytes)
                                            : NULL;
     if (!buf) {
@@ -217,11 +217,12 @@ __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo,
     act_panel *panels = (act_panel *)buf;
     float *dw = (float *)(buf + panel_bytes);                     /* (nb, 16) */
     int8_t *ua = (int8_t *)(buf + panel_bytes + dw_bytes);       /* (nb, 16, 32) */
-    int32_t *c0 = (int32_t *)(buf + panel_bytes + dw_bytes + ua_bytes), *c1 = c0 + AMX_M * AMX_N;
-    float *tmp = (float *)(c1 + AMX_M * AMX_N);                  /* (16, 16) */
+    int32_t *cb = (int32_t *)(buf + panel_bytes + dw_bytes + ua_bytes); /* (2, 2, 16, 16) */
+    float *tmp = (float *)(cb + 4 * AMX_M * AMX_N);              /* (16, 16) */
     amx_panels(panels, act, nb, B);
 
-    /* tiles 0, 3: A (16 rows of one block); 1, 4: B (panel); 2, 5: C */
+    /* tiles 0, 3: A (16 rows of one block); 1, 4: B (panel); 2, 5: C,
+     * blocks k and k + 1 */
     amx_cfg cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.palette = 1;
@@ -268,28 +269,41 @@ __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo,
 #pragma GCC unroll 16
             for (int m = 0; m < AMX_M; m++)
                 acc[m] = _mm512_setzero_ps();
-            int k = 0;
-            for (; k + 1 < nb; k += 2) {
+            /* block pairs, folded one pair late: the int32 tiles of pair
+             * k go to one buffer pair while the previous pair's, stored an
+             * iteration ago, are read back, so the vector loads do not
+             * wait on the tile stores just issued (they did: a third of
+             * the kernel's time) */
+            int prev = -1, cur = 0;
+            for (int k = 0; k < nb; k += 2) {
+                int two = k + 1 < nb;
+                int32_t *d = cb + cur * 2 * AMX_M * AMX_N;
                 _tile_loadd(0, a0 + (size_t)k * astep, astride);
                 _tile_loadd(1, p[k].q, AMX_N * 4);
                 _tile_zero(2);
                 _tile_dpbssd(2, 0, 1);
-                _tile_loadd(3, a0 + (size_t)(k + 1) * astep, astride);
-                _tile_loadd(4, p[k + 1].q, AMX_N * 4);
-                _tile_zero(5);
-                _tile_dpbssd(5, 3, 4);
-                _tile_stored(2, c0, AMX_N * 4);
-                _tile_stored(5, c1, AMX_N * 4);
-                amx_fold(acc, c0, p[k].d, dw + (size_t)k * AMX_M);
-                amx_fold(acc, c1, p[k + 1].d, dw + (size_t)(k + 1) * AMX_M);
+                if (two) {
+                    _tile_loadd(3, a0 + (size_t)(k + 1) * astep, astride);
+                    _tile_loadd(4, p[k + 1].q, AMX_N * 4);
+                    _tile_zero(5);
+                    _tile_dpbssd(5, 3, 4);
+                }
+                _tile_stored(2, d, AMX_N * 4);
+                if (two)
+                    _tile_stored(5, d + AMX_M * AMX_N, AMX_N * 4);
+                if (prev >= 0) {
+                    const int32_t *e = cb + (cur ^ 1) * 2 * AMX_M * AMX_N;
+                    amx_fold(acc, e, p[prev].d, dw + (size_t)prev * AMX_M);
+                    amx_fold(acc, e + AMX_M * AMX_N, p[prev + 1].d, dw + (size_t)(prev + 1) * AMX_M);
+                }
+                prev = k;
+                cur ^= 1;
             }
-            if (k < nb) {
-                _tile_loadd(0, a0 + (size_t)k * astep, astride);
-                _tile_loadd(1, p[k].q, AMX_N * 4);
-                _tile_zero(2);
-                _tile_dpbssd(2, 0, 1);
-                _tile_stored(2, c0, AMX_N * 4);
-                amx_fold(acc, c0, p[k].d, dw + (size_t)k * AMX_M);
+            {
+                const int32_t *e = cb + (cur ^ 1) * 2 * AMX_M * AMX_N;
+                amx_fold(acc, e, p[prev].d, dw + (size_t)prev * AMX_M);
+                if (prev + 1 < nb)
+                    amx_fold(acc, e + AMX_M * AMX_N, p[prev + 1].d, dw + (size_t)(prev + 1) * AMX_M);
             }
             /* acc[m] lane n is out[row r + m, batch row 16t + n]: transpose */
 #pragma GCC unroll 16

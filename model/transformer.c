@@ -493,6 +493,23 @@ static void attention_block(model_state *s, const model_batch *b, int l)
         s->x[i] += s->xb2[i];
 }
 
+typedef struct swiglu_job {
+    float *h;        /* (n, ffn_dim) gate in, silu(gate) * up out */
+    const float *up; /* (n, ffn_dim) */
+    int ffn_dim;
+} swiglu_job;
+
+/* rows [lo, hi) of hb = silu(gate) * up */
+static void swiglu_rows(void *arg, long lo, long hi, int thread)
+{
+    (void)thread;
+    swiglu_job *j = arg;
+    for (size_t i = (size_t)lo * j->ffn_dim; i < (size_t)hi * j->ffn_dim; i++) {
+        float g = j->h[i];
+        j->h[i] = g / (1.0f + expf(-g)) * j->up[i]; /* SwiGLU: silu(gate) * up */
+    }
+}
+
 static void ffn_block(model_state *s, int n, int l)
 {
     const model_config *c = &s->m->c;
@@ -503,10 +520,10 @@ static void ffn_block(model_state *s, int n, int l)
     float *gu_out[2] = {s->hb, s->hb2};
     const qmat *gu[2] = {&L->w_gate, &L->w_up};
     matmul_n(gu_out, s->xb, gu, 2, n, &s->mm);
-    for (size_t i = 0; i < (size_t)n * c->ffn_dim; i++) {
-        float g = s->hb[i];
-        s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i]; /* SwiGLU: silu(gate) * up */
-    }
+    /* an expf costs about as much as 16 multiply-adds: prefill and batches
+     * share it across the pool, a decode row stays on this thread */
+    swiglu_job sj = {s->hb, s->hb2, c->ffn_dim};
+    pool_run_work(s->pool, swiglu_rows, &sj, n, 16.0 * n * c->ffn_dim);
     matmul(s->xb2, s->hb, &L->w_down, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * dim; i++)
         s->x[i] += s->xb2[i];
