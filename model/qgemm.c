@@ -222,11 +222,18 @@ ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_ac
                                     _mm512_dpbusd_epi32(_mm512_setzero_si512(),
                                                         _mm512_set1_epi8(q4 ? 8 : (char)0x80), x[j]));
         }
+        /* a Q8_0 pair is 68 bytes, more than a line: one prefetch per
+         * pair skipped every 16th line, which the loads then waited for
+         * (two: 13.4 -> 14.6 GB/s streaming 500 MB on one thread) */
         if (pf)
 #pragma GCC unroll 8
-            for (int i = 0; i < rm; i++)
-                _mm_prefetch(w + (size_t)i * rb + (size_t)k * (q4 ? sizeof(blk_q4_0) : sizeof(blk_q8_0)) +
-                                 Z_PREFETCH, _MM_HINT_T0);
+            for (int i = 0; i < rm; i++) {
+                const char *ahead = w + (size_t)i * rb +
+                                    (size_t)k * (q4 ? sizeof(blk_q4_0) : sizeof(blk_q8_0)) + Z_PREFETCH;
+                _mm_prefetch(ahead, _MM_HINT_T0);
+                if (!q4)
+                    _mm_prefetch(ahead + 64, _MM_HINT_T0);
+            }
 #pragma GCC unroll 8
         for (int i = 0; i < rm; i++) {
             __m512 dw;
