@@ -543,20 +543,76 @@ AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t 
         y[i] += a * fp16_to_f32(x[i]);
 }
 
-/* the per-position kernels above, inlined into the loop over positions */
+/* The per-position kernels above over all positions, bit for bit (the
+ * test holds them to it).  Scores: dot_f16_avx2's vector part as it is,
+ * its in-order tail (up to 15 elements: all of a head of 8, the last 8 of
+ * a head of 24) with the products made 8 at a time (the same roundings)
+ * and then added in order.  Values: for heads of 8..64 in multiples of 8
+ * the output stays in registers across positions, the same fused
+ * multiply-add per element and position in the same order as axpy_f16_avx2,
+ * one load and store of y per head instead of one per position. */
 AVX2_FN static void scores_f16_avx2(float *att, const uint16_t *k, size_t stride, const float *q,
                                     int64_t n, int64_t len, float scale)
 {
-    for (int64_t t = 0; t < len; t++)
-        att[t] = dot_f16_avx2(k + (size_t)t * stride, q, n) * scale;
+    int64_t nv = n / 16 * 16, nt = n - nv;
+    if (nt % 8) { /* a tail that is not whole vectors: the plain kernel */
+        for (int64_t t = 0; t < len; t++)
+            att[t] = dot_f16_avx2(k + (size_t)t * stride, q, n) * scale;
+        return;
+    }
+    __m256 qt = nt ? _mm256_loadu_ps(q + nv) : _mm256_setzero_ps();
+    for (int64_t t = 0; t < len; t++) {
+        const uint16_t *a = k + (size_t)t * stride;
+        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nv; i += 16) {
+            __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+            __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+            s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(q + i), s0);
+            s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(q + i + 8), s1);
+        }
+        float sum = hsum8(_mm256_add_ps(s0, s1));
+        if (nt) {
+            float pr[8];
+            _mm256_storeu_ps(pr, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + nv))), qt));
+            for (int i = 0; i < 8; i++)
+                sum += pr[i];
+        }
+        att[t] = sum * scale;
+    }
 }
+
+/* y (8 nc) += p[t] * v row t over t, y in nc registers */
+#define VALUES_REG(NC)                                                                        \
+    do {                                                                                      \
+        __m256 acc[NC];                                                                       \
+        for (int c = 0; c < NC; c++)                                                          \
+            acc[c] = _mm256_loadu_ps(y + 8 * c);                                              \
+        for (int64_t t = 0; t < len; t++) {                                                   \
+            const uint16_t *x = v + (size_t)t * stride;                                       \
+            __m256 va = _mm256_set1_ps(p[t]);                                                 \
+            for (int c = 0; c < NC; c++)                                                      \
+                acc[c] = _mm256_fmadd_ps(va, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + 8 * c))), acc[c]); \
+        }                                                                                     \
+        for (int c = 0; c < NC; c++)                                                          \
+            _mm256_storeu_ps(y + 8 * c, acc[c]);                                              \
+    } while (0)
 
 AVX2_FN static void values_f16_avx2(float *y, const float *p, const uint16_t *v, size_t stride,
                                     int64_t n, int64_t len)
 {
-    for (int64_t t = 0; t < len; t++)
-        axpy_f16_avx2(y, p[t], v + (size_t)t * stride, n);
+    switch (n) {
+    case 8: VALUES_REG(1); return;
+    case 16: VALUES_REG(2); return;
+    case 24: VALUES_REG(3); return;
+    case 32: VALUES_REG(4); return;
+    case 48: VALUES_REG(6); return;
+    case 64: VALUES_REG(8); return;
+    default:
+        for (int64_t t = 0; t < len; t++)
+            axpy_f16_avx2(y, p[t], v + (size_t)t * stride, n);
+    }
 }
+#undef VALUES_REG
 
 /* vcvtps2ph with round-to-nearest-even is f32_to_fp16 bit for bit on
  * finite values, subnormal halves included (tested) */

@@ -84,7 +84,8 @@ static void test_scale_round_f16_same_bits(void **st)
 
 /* The attention kernels over a half cache (both variants) against the same
  * sums in double over the halves' exact values: rows stride halves apart,
- * head sizes 8 (stories260K), 24 (the built-in model), 64 and 17 (a tail),
+ * head sizes 8 (stories260K), 24 (the built-in model), 32, 40, 64 and 17 (a
+ * tail),
  * 1..40 positions.  Tolerance: float sums of n products of |q| < 1,
  * |k| < 2 (and of len terms for values) are within n * 2^-23 * sum|terms|
  * of the exact sum; 1e-5 * (sum|terms| + 1) is above that for n <= 64. */
@@ -99,9 +100,9 @@ static void test_attention_kernels(void **st)
         r = r * 1664525u + 1013904223u;
         kv[i] = f32_to_fp16(((float)(r >> 8) / 16777216.0f - 0.5f) * 4);
     }
-    static const int ns[4] = {8, 24, 64, 17};
+    static const int ns[6] = {8, 24, 64, 17, 40, 32};
     for (int fast = 0; fast < 2; fast++)
-        for (int ni = 0; ni < 4; ni++)
+        for (int ni = 0; ni < 6; ni++)
             for (int len = 1; len <= MAXT; len += 13) {
                 int n = ns[ni];
                 for (int i = 0; i < n; i++)
@@ -120,9 +121,20 @@ static void test_attention_kernels(void **st)
                     if (fabs(att[t] - e) > 1e-5 * (mag + 1))
                         fail_msg("scores fast=%d n=%d t=%d: %.9g, exact %.9g", fast, n, t, att[t], e);
                 }
+                /* the fast variant is the per-position kernels bit for bit */
+                for (int t = 0; fast && t < len; t++) {
+                    float one = quant_dot_fast(GGML_TYPE_F16)(kv + 5 + t * STRIDE, q, n) * 0.125f;
+                    if (memcmp(&one, &att[t], sizeof one))
+                        fail_msg("scores n=%d t=%d: %.9g, per position %.9g", n, t, att[t], one);
+                }
+                float y1[MAXN];
                 for (int i = 0; i < n; i++)
-                    y[i] = 0.5f;
+                    y[i] = y1[i] = 0.5f;
                 quant_values_f16(fast)(y, p, kv + 7, STRIDE, n, len);
+                for (int t = 0; fast && t < len; t++)
+                    quant_axpy_f16(1)(y1, p[t], kv + 7 + t * STRIDE, n);
+                if (fast && memcmp(y, y1, (size_t)n * sizeof(float)))
+                    fail_msg("values n=%d len=%d differ from the per-position kernel", n, len);
                 for (int i = 0; i < n; i++) {
                     double e = 0.5, mag = 0.5;
                     for (int t = 0; t < len; t++) {
