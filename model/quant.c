@@ -547,10 +547,68 @@ AVX2_FN static void axpy_f16_avx2(float *y, float a, const uint16_t *x, int64_t 
  * test holds them to it).  Scores: dot_f16_avx2's vector part as it is,
  * its in-order tail (up to 15 elements: all of a head of 8, the last 8 of
  * a head of 24) with the products made 8 at a time (the same roundings)
- * and then added in order.  Values: for heads of 8..64 in multiples of 8
- * the output stays in registers across positions, the same fused
- * multiply-add per element and position in the same order as axpy_f16_avx2,
- * one load and store of y per head instead of one per position. */
+ * and then added in order.  Eight positions at a time, the horizontal
+ * work runs across positions: their eight partial-sum vectors and eight
+ * tail-product vectors are transposed, so lane t of each holds position
+ * t's value, and the adds of hsum8's tree and of the tail are vertical
+ * adds in the same order, one instruction for eight positions.  Values:
+ * for heads of 8..64 in multiples of 8 the output stays in registers
+ * across positions, the same fused multiply-add per element and position
+ * in the same order as axpy_f16_avx2, one load and store of y per head
+ * instead of one per position. */
+AVX2_FN static void transpose8(__m256 r[8])
+{
+    __m256 t[8], u[8];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) {
+        u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+        r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+    }
+}
+
+/* hsum8 of eight vectors at once, lane t = hsum8(v[t]) bit for bit: the
+ * same tree, ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)), built with
+ * 14 shuffles instead of a 24-shuffle transpose.  Positions are paired
+ * (t, t + 4) so that the last step leaves them in order. */
+AVX2_FN static __m256 hsum8x8(const __m256 v[8])
+{
+    __m256 h[4], g[2];
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) /* [t: l0+l4 .. l3+l7 | t+4: the same] */
+        h[i] = _mm256_add_ps(_mm256_permute2f128_ps(v[i], v[i + 4], 0x20),
+                             _mm256_permute2f128_ps(v[i], v[i + 4], 0x31));
+#pragma GCC unroll 2
+    for (int i = 0; i < 2; i++) /* [t: s0+s2, s1+s3, t+1: .. | t+4, t+5] */
+        g[i] = _mm256_add_ps(_mm256_shuffle_ps(h[2 * i], h[2 * i + 1], 0x44),
+                             _mm256_shuffle_ps(h[2 * i], h[2 * i + 1], 0xee));
+    return _mm256_add_ps(_mm256_shuffle_ps(g[0], g[1], 0x88), _mm256_shuffle_ps(g[0], g[1], 0xdd));
+}
+
+/* dot_f16_avx2's vector part for one position: the vector hsum8 reduces */
+AVX2_FN static __m256 scores_vec(const uint16_t *a, const float *q, int64_t nv)
+{
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nv; i += 16) {
+        __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
+        __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
+        s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(q + i), s0);
+        s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(q + i + 8), s1);
+    }
+    return _mm256_add_ps(s0, s1);
+}
+
 AVX2_FN static void scores_f16_avx2(float *att, const uint16_t *k, size_t stride, const float *q,
                                     int64_t n, int64_t len, float scale)
 {
@@ -560,17 +618,30 @@ AVX2_FN static void scores_f16_avx2(float *att, const uint16_t *k, size_t stride
             att[t] = dot_f16_avx2(k + (size_t)t * stride, q, n) * scale;
         return;
     }
-    __m256 qt = nt ? _mm256_loadu_ps(q + nv) : _mm256_setzero_ps();
-    for (int64_t t = 0; t < len; t++) {
-        const uint16_t *a = k + (size_t)t * stride;
-        __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
-        for (int64_t i = 0; i < nv; i += 16) {
-            __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i)));
-            __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + i + 8)));
-            s0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(q + i), s0);
-            s1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(q + i + 8), s1);
+    __m256 qt = nt ? _mm256_loadu_ps(q + nv) : _mm256_setzero_ps(), vs = _mm256_set1_ps(scale);
+    int64_t t = 0;
+    for (; t + 8 <= len; t += 8) {
+        __m256 v[8], p[8], sum = _mm256_setzero_ps();
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) {
+            const uint16_t *a = k + (size_t)(t + j) * stride;
+            v[j] = scores_vec(a, q, nv);
+            if (nt)
+                p[j] = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + nv))), qt);
         }
-        float sum = hsum8(_mm256_add_ps(s0, s1));
+        if (nv) /* with no vector part hsum8 adds zeros: sum stays 0 */
+            sum = hsum8x8(v);
+        if (nt) {
+            transpose8(p);
+#pragma GCC unroll 8
+            for (int i = 0; i < 8; i++)
+                sum = _mm256_add_ps(sum, p[i]);
+        }
+        _mm256_storeu_ps(att + t, _mm256_mul_ps(sum, vs));
+    }
+    for (; t < len; t++) {
+        const uint16_t *a = k + (size_t)t * stride;
+        float sum = hsum8(scores_vec(a, q, nv));
         if (nt) {
             float pr[8];
             _mm256_storeu_ps(pr, _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(a + nv))), qt));
