@@ -12,6 +12,8 @@
  */
 #include "model/transformer.h"
 #include "model/backend_cuda.h"
+#include "model/quant.h"
+#include "model/vecmath.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -432,6 +434,7 @@ static void attention_units(void *arg, long lo, long hi, int thread)
     quant_scores_fn scores = quant_scores_f16(!s->mm.use_ref);
     quant_values_fn values = quant_values_f16(!s->mm.use_ref);
     quant_scale_round_fn round_f16 = quant_scale_round_f16(!s->mm.use_ref);
+    vec_softmax_exp_fn softmax_exp = vec_softmax_exp(!s->mm.use_ref);
     for (long u = lo; u < hi; u++) {
         int i = (int)(u / c->n_heads), h = (int)(u % c->n_heads);
         int pos = j->b->pos[i];
@@ -441,14 +444,7 @@ static void attention_units(void *arg, long lo, long hi, int thread)
         memcpy(qh, q, (size_t)hd * sizeof(float));
         round_f16(qh, 1.0f, hd);
         scores(att, s->key_cache + base, (size_t)kv_dim, qh, hd, pos + 1, scale);
-        float max = -INFINITY;
-        for (int t = 0; t <= pos; t++)
-            max = att[t] > max ? att[t] : max;
-        double sum = 0;
-        for (int t = 0; t <= pos; t++) {
-            att[t] = expf(att[t] - max);
-            sum += att[t];
-        }
+        double sum = softmax_exp(att, pos + 1);
         round_f16(att, (float)(1.0 / sum), pos + 1);
         float *out = s->xb + (size_t)i * c->n_heads * hd + (size_t)h * hd;
         memset(out, 0, (size_t)hd * sizeof(float));
@@ -497,6 +493,7 @@ typedef struct swiglu_job {
     float *h;        /* (n, ffn_dim) gate in, silu(gate) * up out */
     const float *up; /* (n, ffn_dim) */
     int ffn_dim;
+    vec_swiglu_fn fn;
 } swiglu_job;
 
 /* rows [lo, hi) of hb = silu(gate) * up */
@@ -504,10 +501,8 @@ static void swiglu_rows(void *arg, long lo, long hi, int thread)
 {
     (void)thread;
     swiglu_job *j = arg;
-    for (size_t i = (size_t)lo * j->ffn_dim; i < (size_t)hi * j->ffn_dim; i++) {
-        float g = j->h[i];
-        j->h[i] = g / (1.0f + expf(-g)) * j->up[i]; /* SwiGLU: silu(gate) * up */
-    }
+    size_t at = (size_t)lo * j->ffn_dim;
+    j->fn(j->h + at, j->up + at, (int64_t)(hi - lo) * j->ffn_dim);
 }
 
 static void ffn_block(model_state *s, int n, int l)
@@ -522,7 +517,7 @@ static void ffn_block(model_state *s, int n, int l)
     matmul_n(gu_out, s->xb, gu, 2, n, &s->mm);
     /* an expf costs about as much as 16 multiply-adds: prefill and batches
      * share it across the pool, a decode row stays on this thread */
-    swiglu_job sj = {s->hb, s->hb2, c->ffn_dim};
+    swiglu_job sj = {s->hb, s->hb2, c->ffn_dim, vec_swiglu(!s->mm.use_ref)};
     pool_run_work(s->pool, swiglu_rows, &sj, n, 16.0 * n * c->ffn_dim);
     matmul(s->xb2, s->hb, &L->w_down, n, &s->mm);
     for (size_t i = 0; i < (size_t)n * dim; i++)
