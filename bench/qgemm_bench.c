@@ -1,5 +1,5 @@
 /*
- * qgemm_bench.c -- the integer tile kernels (model/qgemm.h) against their
+ * qgemm_bench.c -- the integer tile kernels (model/qgemm.h: Q8_0, Q4_0, Q5_0) against their
  * peers in one process, one thread: every variant this CPU runs, and
  * OpenBLAS sgemm on the same product in floats (the weights dequantized
  * beforehand, so sgemm does only the arithmetic).  The variants run
@@ -57,7 +57,7 @@ int main(int argc, char **argv)
      * the last-level cache: the weights stream from memory as in decode */
     static const int shapes[][2] = {{1536, 576}, {576, 1536}, {4864, 896}, {65536, 896}};
     static const int batches[] = {1, 32, 128};
-    static const ggml_type types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0};
+    static const ggml_type types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0};
     printf("qgemm variants, 1 thread, GOPS, median of %d; fast = %s\n", reps, qgemm_fast_name());
     printf("%-5s %-11s %5s", "type", "rows x cols", "B");
     for (int v = 1; v < N_VAR; v++)

@@ -39,8 +39,8 @@ static void model_usage(FILE *out)
             "       aftershock model distill [--teacher narrator|FILE] [--facts N] -o FILE (-h)\n"
             "       aftershock model train --corpus FILE -o FILE [--steps N] ... (see -h)\n"
             "\n"
-            "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)\n"
-            "on the CPU, or for run and bench with --device cuda on an NVIDIA GPU through\n"
+            "Runs Llama- and Qwen2-family GGUF models (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K,\n"
+            "Q6_K) on the CPU, or for run and bench with --device cuda on an NVIDIA GPU through\n"
             "libaftershock_cuda.so (built when nvcc is present; AFTERSHOCK_CUDA_LIB names\n"
             "another copy).  `run --ids` prints prompt_ids and generated_ids lines.\n"
             "exit codes: 0 ok, 1 failure (bad file, ...), 2 usage\n");

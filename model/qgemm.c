@@ -1,5 +1,5 @@
 /*
- * qgemm.c -- Q8_0 / Q4_0 weights x Q8 activations, many rows by many
+ * qgemm.c -- Q8_0 / Q4_0 / Q5_0 weights x Q8 activations, many rows by many
  * columns (see qgemm.h).
  *
  * The x86 kernels (model/qgemm_tile.h on ymm registers, built once for
@@ -21,6 +21,8 @@
 #include "model/qgemm_amx.h"
 
 #if defined(__x86_64__)
+#include "model/qgemm_q5.h"
+
 #include <immintrin.h>
 #define QGEMM_X86 1
 #else
@@ -30,10 +32,20 @@
 /* ---- plain-loop reference ------------------------------------------------ */
 
 /* Weight block k of row r as 32 signed values and its scale. */
-static float ref_block(int8_t *q, const void *w, size_t row_bytes, long r, int k, int q4)
+static float ref_block(int8_t *q, const void *w, size_t row_bytes, long r, int k, int kind)
 {
     const char *row = (const char *)w + (size_t)r * row_bytes;
-    if (q4) {
+    if (kind == QW_Q5_0) {
+        const blk_q5_0 *a = (const blk_q5_0 *)row + k;
+        uint32_t qh = (uint32_t)a->qh[0] | (uint32_t)a->qh[1] << 8 | (uint32_t)a->qh[2] << 16 |
+                      (uint32_t)a->qh[3] << 24;
+        for (int j = 0; j < QK / 2; j++) {
+            q[j] = (int8_t)(((a->qs[j] & 0xF) | ((qh >> j) & 1) << 4) - 16);
+            q[j + QK / 2] = (int8_t)(((a->qs[j] >> 4) | ((qh >> (j + QK / 2)) & 1) << 4) - 16);
+        }
+        return fp16_to_f32(a->d);
+    }
+    if (kind == QW_Q4_0) {
         const blk_q4_0 *a = (const blk_q4_0 *)row + k;
         for (int j = 0; j < QK / 2; j++) {
             q[j] = (int8_t)((a->qs[j] & 0xF) - 8);
@@ -48,7 +60,7 @@ static float ref_block(int8_t *q, const void *w, size_t row_bytes, long r, int k
 }
 
 static void qgemm_ref_any(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
-                          long r1, const blk_q8_act *act, int nb, int B, int q4)
+                          long r1, const blk_q8_act *act, int nb, int B, int kind)
 {
     int8_t q[QK];
     for (long r = r0; r < r1; r++)
@@ -56,7 +68,7 @@ static void qgemm_ref_any(float *out, size_t ldo, const void *w, size_t row_byte
             const blk_q8_act *x = act + (size_t)b * nb;
             float s = 0;
             for (int k = 0; k < nb; k++) {
-                float d = ref_block(q, w, row_bytes, r, k, q4);
+                float d = ref_block(q, w, row_bytes, r, k, kind);
                 int sum = 0;
                 for (int j = 0; j < QK; j++)
                     sum += q[j] * x[k].qs[j];
@@ -69,18 +81,29 @@ static void qgemm_ref_any(float *out, size_t ldo, const void *w, size_t row_byte
 static void qgemm_q8_0_ref(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
                            long r1, const blk_q8_act *act, int nb, int B)
 {
-    qgemm_ref_any(out, ldo, w, row_bytes, r0, r1, act, nb, B, 0);
+    qgemm_ref_any(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q8_0);
 }
 
 static void qgemm_q4_0_ref(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
                            long r1, const blk_q8_act *act, int nb, int B)
 {
-    qgemm_ref_any(out, ldo, w, row_bytes, r0, r1, act, nb, B, 1);
+    qgemm_ref_any(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q4_0);
+}
+
+static void qgemm_q5_0_ref(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
+                           long r1, const blk_q8_act *act, int nb, int B)
+{
+    qgemm_ref_any(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q5_0);
 }
 
 qgemm_fn qgemm_ref(ggml_type t)
 {
-    return t == GGML_TYPE_Q8_0 ? qgemm_q8_0_ref : t == GGML_TYPE_Q4_0 ? qgemm_q4_0_ref : NULL;
+    switch (t) {
+    case GGML_TYPE_Q8_0: return qgemm_q8_0_ref;
+    case GGML_TYPE_Q4_0: return qgemm_q4_0_ref;
+    case GGML_TYPE_Q5_0: return qgemm_q5_0_ref;
+    default: return NULL;
+    }
 }
 
 /* ---- x86: AVX2, AVX-VNNI and AVX-512 VNNI, picked at run time ----------- */
@@ -157,16 +180,18 @@ ZF __m512i z_halves(const void *lo, const void *hi, int two)
 }
 
 /* Blocks k and k + 1 (two = 1) or k alone of a weight row: unsigned values
- * (Q8_0: w ^ 0x80 = w + 128; Q4_0: the nibble, offset 8) and the pair's
- * scales as [d_k x 8, d_k+1 x 8]. */
-ZF __m512i z_wpair(__m512 *d, const char *row, int k, int q4, int two)
+ * (Q8_0: w ^ 0x80 = w + 128; Q4_0: the nibble, offset 8; Q5_0: offset 16)
+ * and the pair's scales as [d_k x 8, d_k+1 x 8]. */
+ZF __m512i z_wpair(__m512 *d, const char *row, int k, int kind, int two)
 {
     uint16_t h0, h1 = 0;
     __m512i q;
-    if (q4) {
-        const blk_q4_0 *a = (const blk_q4_0 *)row + k;
-        __m128i r0 = _mm_loadu_si128((const __m128i *)a[0].qs);
-        __m128i r1 = two ? _mm_loadu_si128((const __m128i *)a[1].qs) : _mm_setzero_si128();
+    if (kind != QW_Q8_0) {
+        const size_t bs = kind == QW_Q4_0 ? sizeof(blk_q4_0) : sizeof(blk_q5_0);
+        const char *a0 = row + (size_t)k * bs, *a1 = a0 + bs;
+        const size_t qs = kind == QW_Q4_0 ? offsetof(blk_q4_0, qs) : offsetof(blk_q5_0, qs);
+        __m128i r0 = _mm_loadu_si128((const __m128i *)(a0 + qs));
+        __m128i r1 = two ? _mm_loadu_si128((const __m128i *)(a1 + qs)) : _mm_setzero_si128();
         /* 128-bit lanes [r0, r0, r1, r1], the odd ones shifted down a
          * nibble: low nibbles are elements 0..15 of a block, high 16..31 */
         __m512i r = _mm512_castsi256_si512(_mm256_set_m128i(r1, r0));
@@ -174,9 +199,17 @@ ZF __m512i z_wpair(__m512 *d, const char *row, int k, int q4, int two)
         const long long s4 = 0x0004000400040004LL; /* 4 in every 16-bit lane */
         r = _mm512_srlv_epi16(r, _mm512_set_epi64(s4, s4, 0, 0, s4, s4, 0, 0));
         q = _mm512_and_si512(r, _mm512_set1_epi8(0xF));
-        h0 = a[0].d;
+        if (kind == QW_Q5_0) { /* the fifth bits: bit i of the pair's qh words is byte i's */
+            uint32_t b0, b1 = 0;
+            memcpy(&b0, ((const blk_q5_0 *)a0)->qh, 4);
+            if (two)
+                memcpy(&b1, ((const blk_q5_0 *)a1)->qh, 4);
+            __mmask64 m = _cvtu64_mask64((uint64_t)b0 | (uint64_t)b1 << 32);
+            q = _mm512_or_si512(q, _mm512_maskz_mov_epi8(m, _mm512_set1_epi8(0x10)));
+        }
+        memcpy(&h0, a0, 2); /* d leads both block types */
         if (two)
-            h1 = a[1].d;
+            memcpy(&h1, a1, 2);
     } else {
         const blk_q8_0 *a = (const blk_q8_0 *)row + k;
         q = _mm512_xor_si512(z_halves(a[0].qs, a[1].qs, two), _mm512_set1_epi8((char)0x80));
@@ -198,8 +231,11 @@ ZF float z_hsum(__m512 v)
 }
 
 ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act, int nb,
-               int q4, int rm, int rn, int pf)
+               int kind, int rm, int rn, int pf)
 {
+    const size_t bs = kind == QW_Q8_0 ? sizeof(blk_q8_0) : kind == QW_Q4_0 ? sizeof(blk_q4_0)
+                                                                           : sizeof(blk_q5_0);
+    const char off = kind == QW_Q8_0 ? (char)0x80 : kind == QW_Q4_0 ? 8 : 16;
     __m512 acc[Z_RM1][Z_RN];
 #pragma GCC unroll 8
     for (int i = 0; i < rm; i++)
@@ -223,7 +259,7 @@ ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_ac
             /* u = w + off: u . x - off * sum(x) = w . x */
             c[j] = _mm512_sub_epi32(_mm512_setzero_si512(),
                                     _mm512_dpbusd_epi32(_mm512_setzero_si512(),
-                                                        _mm512_set1_epi8(q4 ? 8 : (char)0x80), x[j]));
+                                                        _mm512_set1_epi8(off), x[j]));
         }
         /* a Q8_0 pair is 68 bytes, more than a line: one prefetch per
          * pair skipped every 16th line, which the loads then waited for
@@ -231,17 +267,16 @@ ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_ac
         if (pf)
 #pragma GCC unroll 8
             for (int i = 0; i < rm; i++) {
-                const char *ahead = w + (size_t)i * rb +
-                                    (size_t)k * (q4 ? sizeof(blk_q4_0) : sizeof(blk_q8_0)) + Z_PREFETCH;
+                const char *ahead = w + (size_t)i * rb + (size_t)k * bs + Z_PREFETCH;
                 _mm_prefetch(ahead, _MM_HINT_T1);
-                if (!q4)
+                if (2 * bs > 64) /* a pair over one line (Q8_0) */
                     _mm_prefetch(ahead + 64, _MM_HINT_T1);
             }
 #pragma GCC unroll 8
         for (int i = 0; i < rm; i++) {
             __m512 dw;
-            __m512i q = two ? z_wpair(&dw, w + (size_t)i * rb, k, q4, 1)
-                            : z_wpair(&dw, w + (size_t)i * rb, k, q4, 0);
+            __m512i q = two ? z_wpair(&dw, w + (size_t)i * rb, k, kind, 1)
+                            : z_wpair(&dw, w + (size_t)i * rb, k, kind, 0);
 #pragma GCC unroll 8
             for (int j = 0; j < rn; j++) {
                 __m512i p = _mm512_dpbusd_epi32(c[j], q, x[j]);
@@ -258,11 +293,11 @@ ZF void z_tile(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_ac
 
 #define Z_CASE(RM, RN)                                                                     \
     case RM * 4 + RN:                                                                      \
-        z_tile(out, ldo, w, rb, act, nb, q4, RM, RN, pf);                                 \
+        z_tile(out, ldo, w, rb, act, nb, kind, RM, RN, pf);                               \
         return;
 
 ZF void z_tile_any(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act,
-                   int nb, int q4, int rm, int rn, int pf)
+                   int nb, int kind, int rm, int rn, int pf)
 {
     switch (rm * 4 + rn) {
     Z_CASE(1, 1) Z_CASE(1, 2) Z_CASE(1, 3)
@@ -276,7 +311,7 @@ ZF void z_tile_any(float *out, size_t ldo, const char *w, size_t rb, const blk_q
 }
 
 ZF void z_rows(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
-               const blk_q8_act *act, int nb, int B, int q4)
+               const blk_q8_act *act, int nb, int B, int kind)
 {
     const int RM = B == 1 ? Z_RM1 : Z_RM;
     for (long r = r0; r < r1; r += RM) {
@@ -285,7 +320,7 @@ ZF void z_rows(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
         for (int b = 0; b < B; b += Z_RN) {
             int rn = B - b < Z_RN ? B - b : Z_RN;
             z_tile_any(out + (size_t)b * ldo + r, ldo, wr, row_bytes, act + (size_t)b * nb, nb,
-                       q4, rm, rn, b == 0);
+                       kind, rm, rn, b == 0);
         }
     }
 }
@@ -293,13 +328,19 @@ ZF void z_rows(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
 __attribute__((target(Z_TARGET))) static void qgemm_q8_0_avx512(float *out, size_t ldo,
     const void *w, size_t row_bytes, long r0, long r1, const blk_q8_act *act, int nb, int B)
 {
-    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 0);
+    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q8_0);
 }
 
 __attribute__((target(Z_TARGET))) static void qgemm_q4_0_avx512(float *out, size_t ldo,
     const void *w, size_t row_bytes, long r0, long r1, const blk_q8_act *act, int nb, int B)
 {
-    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 1);
+    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q4_0);
+}
+
+__attribute__((target(Z_TARGET))) static void qgemm_q5_0_avx512(float *out, size_t ldo,
+    const void *w, size_t row_bytes, long r0, long r1, const blk_q8_act *act, int nb, int B)
+{
+    z_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q5_0);
 }
 
 static int cpu_has(qgemm_isa isa)
@@ -324,22 +365,17 @@ static int cpu_has(qgemm_isa isa)
 
 qgemm_fn qgemm_isa_fn(ggml_type t, qgemm_isa isa)
 {
-    if (!cpu_has(isa) || (t != GGML_TYPE_Q8_0 && t != GGML_TYPE_Q4_0))
+    if (!cpu_has(isa) || !qgemm_ref(t))
         return NULL;
-    int q4 = t == GGML_TYPE_Q4_0;
-    switch (isa) {
-    case QGEMM_REF:
+    static const qgemm_fn fns[][3] = { /* Q8_0, Q4_0, Q5_0 */
+        [QGEMM_AVX2] = {qgemm_q8_0_avx2, qgemm_q4_0_avx2, qgemm_q5_0_avx2},
+        [QGEMM_AVX_VNNI] = {qgemm_q8_0_avxvnni, qgemm_q4_0_avxvnni, qgemm_q5_0_avxvnni},
+        [QGEMM_AVX512] = {qgemm_q8_0_avx512, qgemm_q4_0_avx512, qgemm_q5_0_avx512},
+        [QGEMM_AMX] = {qgemm_amx_q8_0, qgemm_amx_q4_0, qgemm_amx_q5_0},
+    };
+    if (isa == QGEMM_REF)
         return qgemm_ref(t);
-    case QGEMM_AVX2:
-        return q4 ? qgemm_q4_0_avx2 : qgemm_q8_0_avx2;
-    case QGEMM_AVX_VNNI:
-        return q4 ? qgemm_q4_0_avxvnni : qgemm_q8_0_avxvnni;
-    case QGEMM_AVX512:
-        return q4 ? qgemm_q4_0_avx512 : qgemm_q8_0_avx512;
-    case QGEMM_AMX:
-        return q4 ? qgemm_amx_q4_0 : qgemm_amx_q8_0;
-    }
-    return NULL;
+    return fns[isa][t == GGML_TYPE_Q8_0 ? QW_Q8_0 : t == GGML_TYPE_Q4_0 ? QW_Q4_0 : QW_Q5_0];
 }
 
 /* The widest this CPU runs: AVX-512 halves the instructions of AVX-VNNI,

@@ -1,5 +1,5 @@
 /*
- * qgemm.h -- integer matrix x matrix product of Q8_0 / Q4_0 weight rows with
+ * qgemm.h -- integer matrix x matrix product of Q8_0 / Q4_0 / Q5_0 weight rows with
  * many activation rows quantized to Q8 blocks (quant_act_q8), on the CPU.
  *
  * This is the kernel under prefill and batched decode (and single-token
@@ -7,7 +7,7 @@
  * once per step, then each weight block is loaded once and multiplied with
  * the matching block of several activation rows while it sits in registers,
  * so a step over B sequences reads the weights once instead of B times.
- * The arithmetic per block is ggml's vec_dot_q8_0_q8_0 / q4_0_q8_0: an exact
+ * The arithmetic per block is ggml's vec_dot_q8_0_q8_0 / q4_0_q8_0 / q5_0_q8_0: an exact
  * int32 dot of the 32 quants, times the two scales, summed in float.
  * qgemm_ref is the plain-loop version the tests hold the fast one to.  It
  * owns no memory and does not thread; matmul.c splits weight rows across
@@ -20,9 +20,14 @@
 
 #include <stddef.h>
 
+/* The weight kinds of the tile kernels, as qgemm.c, qgemm_tile.h and
+ * qgemm_amx.c pass them: Q8_0 (unsigned as w ^ 0x80 = w + 128), Q4_0 (the
+ * nibble, offset 8) and Q5_0 (nibble | fifth bit << 4, offset 16). */
+enum { QW_Q8_0, QW_Q4_0, QW_Q5_0 };
+
 /*
  * out[b * ldo + r] = dot(weight row r, activation row b) for r in [r0, r1)
- * and b in [0, B).  w: rows of row_bytes bytes in type t (Q8_0 or Q4_0);
+ * and b in [0, B).  w: rows of row_bytes bytes in type t (Q8_0, Q4_0, Q5_0);
  * act: (B, nb) Q8 blocks, nb = cols / QK.
  */
 typedef void (*qgemm_fn)(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
@@ -39,7 +44,7 @@ typedef enum qgemm_isa {
 } qgemm_isa;
 #define QGEMM_N_ISA 5
 
-/* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0: the plain
+/* Kernels for weight type t, or NULL when t is not Q8_0 / Q4_0 / Q5_0: the plain
  * loops, the best this CPU runs, and variant isa (NULL also when this CPU
  * lacks it; tests and bench/qgemm_bench.c run every variant it has). */
 qgemm_fn qgemm_ref(ggml_type t);

@@ -1,5 +1,5 @@
 /*
- * qgemm_amx.c -- Q8_0 / Q4_0 weights x Q8 activations on AMX-INT8 tiles
+ * qgemm_amx.c -- Q8_0 / Q4_0 / Q5_0 weights x Q8 activations on AMX-INT8 tiles
  * (see qgemm_amx.h).  The reference is qgemm.c's plain loop; the tests hold
  * this variant to it like the others.
  *
@@ -12,7 +12,7 @@
  * row): acc[m] += float(dot) * (d_w[m] * d_x), ggml's arithmetic in the
  * reference's order (blocks in sequence).  Layouts:
  *  - weights, the A operand: a Q8_0 block's 32 bytes are loaded straight
- *    from the file's rows (stride row_bytes); Q4_0 strips of 16 rows are
+ *    from the file's rows (stride row_bytes); Q4_0 and Q5_0 strips of 16 rows are
  *    unpacked once to signed bytes and reused for every batch tile;
  *  - activations, the B operand, which tdpbssd wants as 4-byte groups of
  *    16 rows side by side: built once per call as panels (act_panel).
@@ -27,6 +27,8 @@
 #include "model/qgemm.h"
 
 #if defined(__x86_64__) && defined(__linux__)
+#include "model/qgemm_q5.h"
+
 #include <cpuid.h>
 #include <immintrin.h>
 #include <pthread.h>
@@ -165,23 +167,30 @@ AF void amx_panels(act_panel *panels, const blk_q8_act *act, int nb, int B)
     }
 }
 
-/* Q4_0 rows r..r+15 as signed bytes, ua[(k * 16 + m) * 32 + i] = weight i
- * of block k of row r + m (nibble - 8; low nibbles are 0..15, high 16..31) */
-AF void amx_unpack_q4(int8_t *ua, const char *w, size_t row_bytes)
+/* Q4_0 or Q5_0 rows r..r+15 as signed bytes, ua[(k * 16 + m) * 32 + i] =
+ * weight i of block k of row r + m (Q4_0: nibble - 8, low nibbles are
+ * 0..15, high 16..31; Q5_0: the same nibbles with the fifth bit, - 16) */
+AF void amx_unpack(int8_t *ua, const char *w, size_t row_bytes, int kind)
 {
     const char *next = w + AMX_M * row_bytes; /* the next strip, asked for ahead */
     const __m128i mask = _mm_set1_epi8(0xF);
-    const __m256i eight = _mm256_set1_epi8(8);
+    const size_t bs = kind == QW_Q4_0 ? sizeof(blk_q4_0) : sizeof(blk_q5_0);
+    const __m256i off = _mm256_set1_epi8(kind == QW_Q4_0 ? 8 : 16);
+    size_t nb = row_bytes / bs;
     for (int m = 0; m < AMX_M; m++) {
-        const blk_q4_0 *b = (const blk_q4_0 *)(w + (size_t)m * row_bytes);
-        size_t nb = row_bytes / sizeof(blk_q4_0);
+        const char *row = w + (size_t)m * row_bytes;
         for (size_t k = 0; k < nb; k++) {
-            if (k % 4 == 0) /* 72 bytes of Q4_0 blocks: a line or two */
-                _mm_prefetch(next + (size_t)m * row_bytes + k * sizeof(blk_q4_0), _MM_HINT_T0);
-            __m128i raw = _mm_loadu_si128((const __m128i *)b[k].qs);
-            __m128i lo = _mm_and_si128(raw, mask), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
-            _mm256_store_si256((__m256i *)(ua + (k * AMX_M + m) * QK),
-                               _mm256_sub_epi8(_mm256_set_m128i(hi, lo), eight));
+            if (k % 4 == 0) /* 72 or 88 bytes of blocks: a line or two */
+                _mm_prefetch(next + (size_t)m * row_bytes + k * bs, _MM_HINT_T0);
+            __m256i u;
+            if (kind == QW_Q4_0) {
+                __m128i raw = _mm_loadu_si128((const __m128i *)((const blk_q4_0 *)row)[k].qs);
+                __m128i lo = _mm_and_si128(raw, mask), hi = _mm_and_si128(_mm_srli_epi16(raw, 4), mask);
+                u = _mm256_set_m128i(hi, lo);
+            } else {
+                u = q5_0_bytes((const blk_q5_0 *)row + k);
+            }
+            _mm256_store_si256((__m256i *)(ua + (k * AMX_M + m) * QK), _mm256_sub_epi8(u, off));
         }
     }
 }
@@ -199,14 +208,17 @@ AF void amx_fold(__m512 *acc, const int32_t *c, const float *dx, const float *dw
 
 __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo, const void *w,
                                                          size_t row_bytes, long r0, long r1,
-                                                         const blk_q8_act *act, int nb, int B, int q4)
+                                                         const blk_q8_act *act, int nb, int B, int kind)
 {
-    qgemm_fn avx512 = qgemm_isa_fn(q4 ? GGML_TYPE_Q4_0 : GGML_TYPE_Q8_0, QGEMM_AVX512);
+    static const ggml_type types[] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0};
+    qgemm_fn avx512 = qgemm_isa_fn(types[kind], QGEMM_AVX512);
+    int packed = kind != QW_Q8_0; /* unpacked to bytes per strip; Q8_0 is read in place */
+    size_t bs = kind == QW_Q4_0 ? sizeof(blk_q4_0) : sizeof(blk_q5_0);
     long full = (r1 - r0) / AMX_M * AMX_M;
     int T = (B + AMX_N - 1) / AMX_N;
     size_t panel_bytes = (size_t)T * nb * sizeof(act_panel);
     size_t dw_bytes = (size_t)nb * AMX_M * sizeof(float);
-    size_t ua_bytes = q4 ? (size_t)nb * AMX_M * QK : 0;
+    size_t ua_bytes = packed ? (size_t)nb * AMX_M * QK : 0;
     size_t c_bytes = 4 * AMX_M * AMX_N * sizeof(int32_t) + AMX_M * AMX_N * sizeof(float);
     char *buf = B >= AMX_MIN_B && full > 0 ? scratch_get(panel_bytes + dw_bytes + ua_bytes + c_bytes)
                                            : NULL;
@@ -242,11 +254,14 @@ __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo,
         /* A for block k: its first byte and the stride between rows */
         const char *a0;
         size_t astride, astep;
-        if (q4) {
-            amx_unpack_q4(ua, wr, row_bytes);
+        if (packed) {
+            amx_unpack(ua, wr, row_bytes, kind);
             for (int m = 0; m < AMX_M; m++)
-                for (int k = 0; k < nb; k++)
-                    dw[k * AMX_M + m] = _cvtsh_ss(((const blk_q4_0 *)(wr + (size_t)m * row_bytes))[k].d);
+                for (int k = 0; k < nb; k++) { /* d leads both block types */
+                    uint16_t h;
+                    memcpy(&h, wr + (size_t)m * row_bytes + (size_t)k * bs, 2);
+                    dw[k * AMX_M + m] = _cvtsh_ss(h);
+                }
             a0 = (const char *)ua;
             astride = QK;
             astep = (size_t)AMX_M * QK;
@@ -323,13 +338,19 @@ __attribute__((target(AMX_TARGET))) static void amx_rows(float *out, size_t ldo,
 void qgemm_amx_q8_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
                     const blk_q8_act *act, int nb, int B)
 {
-    amx_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 0);
+    amx_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q8_0);
 }
 
 void qgemm_amx_q4_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
                     const blk_q8_act *act, int nb, int B)
 {
-    amx_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, 1);
+    amx_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q4_0);
+}
+
+void qgemm_amx_q5_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
+                    const blk_q8_act *act, int nb, int B)
+{
+    amx_rows(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q5_0);
 }
 #else
 int qgemm_amx_usable(void)
@@ -348,5 +369,11 @@ void qgemm_amx_q4_0(float *out, size_t ldo, const void *w, size_t row_bytes, lon
                     const blk_q8_act *act, int nb, int B)
 {
     qgemm_ref(GGML_TYPE_Q4_0)(out, ldo, w, row_bytes, r0, r1, act, nb, B);
+}
+
+void qgemm_amx_q5_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
+                    const blk_q8_act *act, int nb, int B)
+{
+    qgemm_ref(GGML_TYPE_Q5_0)(out, ldo, w, row_bytes, r0, r1, act, nb, B);
 }
 #endif

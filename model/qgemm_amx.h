@@ -21,5 +21,7 @@ void qgemm_amx_q8_0(float *out, size_t ldo, const void *w, size_t row_bytes, lon
                     const blk_q8_act *act, int nb, int B);
 void qgemm_amx_q4_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
                     const blk_q8_act *act, int nb, int B);
+void qgemm_amx_q5_0(float *out, size_t ldo, const void *w, size_t row_bytes, long r0, long r1,
+                    const blk_q8_act *act, int nb, int B);
 
 #endif

@@ -25,12 +25,19 @@ TILE_FN float QG_NAME(tile_hsum)(__m256 v)
 }
 
 /* Weight block k of a row as 32 bytes, *d its scale.  Signed values
- * (Q4_0 nibble - 8) for the sign-trick path; with QG_UNSIGNED the values
- * plus an offset that makes them unsigned bytes (Q4_0: the nibble itself,
- * offset 8; Q8_0: w ^ 0x80 = w + 128, offset 128). */
-TILE_FN __m256i QG_NAME(tile_wblock)(float *d, const char *row, int k, int q4)
+ * (Q4_0 nibble - 8, Q5_0 five bits - 16) for the sign-trick path; with
+ * QG_UNSIGNED the values plus an offset that makes them unsigned bytes
+ * (Q4_0: the nibble itself, offset 8; Q5_0: the five bits, offset 16;
+ * Q8_0: w ^ 0x80 = w + 128, offset 128). */
+TILE_FN __m256i QG_NAME(tile_wblock)(float *d, const char *row, int k, int kind)
 {
-    if (q4) {
+    if (kind == QW_Q5_0) {
+        const blk_q5_0 *a = (const blk_q5_0 *)row + k;
+        __m256i q = q5_0_bytes(a);
+        *d = _cvtsh_ss(a->d);
+        return QG_UNSIGNED ? q : _mm256_sub_epi8(q, _mm256_set1_epi8(16));
+    }
+    if (kind == QW_Q4_0) {
         const blk_q4_0 *a = (const blk_q4_0 *)row + k;
         __m128i raw = _mm_loadu_si128((const __m128i *)a->qs);
         /* low nibbles are elements 0..15, high nibbles 16..31 */
@@ -46,8 +53,9 @@ TILE_FN __m256i QG_NAME(tile_wblock)(float *d, const char *row, int k, int q4)
 }
 
 TILE_FN void QG_NAME(tile)(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act,
-                           int nb, int q4, int rm, int rn)
+                           int nb, int kind, int rm, int rn)
 {
+    const char off = kind == QW_Q8_0 ? (char)0x80 : kind == QW_Q4_0 ? 8 : 16;
     __m256 acc[QG_RM][QG_RN];
 #pragma GCC unroll 4
     for (int i = 0; i < rm; i++)
@@ -65,14 +73,14 @@ TILE_FN void QG_NAME(tile)(float *out, size_t ldo, const char *w, size_t rb, con
              * the dot starts from lanes that sum to -off * sum(x) (only
              * the lanes' total matters, they are added up at the end) */
             c[j] = QG_UNSIGNED ? _mm256_sub_epi32(_mm256_setzero_si256(),
-                                                  QG_IDOT(_mm256_set1_epi8(q4 ? 8 : (char)0x80),
+                                                  QG_IDOT(_mm256_set1_epi8(off),
                                                           x[j], _mm256_setzero_si256()))
                                : _mm256_setzero_si256();
         }
 #pragma GCC unroll 4
         for (int i = 0; i < rm; i++) {
             float dw;
-            __m256i q = QG_NAME(tile_wblock)(&dw, w + (size_t)i * rb, k, q4);
+            __m256i q = QG_NAME(tile_wblock)(&dw, w + (size_t)i * rb, k, kind);
             __m256i aq = QG_UNSIGNED ? q : _mm256_sign_epi8(q, q);
             __m256 dwv = _mm256_set1_ps(dw); /* one vector product per pair, not mul + broadcast */
 #pragma GCC unroll 4
@@ -93,11 +101,11 @@ TILE_FN void QG_NAME(tile)(float *out, size_t ldo, const char *w, size_t rb, con
 #undef TILE_CASE
 #define TILE_CASE(RM, RN)                                                                    \
     case RM * 4 + RN:                                                                        \
-        QG_NAME(tile)(out, ldo, w, rb, act, nb, q4, RM, RN);                                          \
+        QG_NAME(tile)(out, ldo, w, rb, act, nb, kind, RM, RN);                               \
         return;
 
 TILE_FN void QG_NAME(tile_any)(float *out, size_t ldo, const char *w, size_t rb, const blk_q8_act *act,
-                      int nb, int q4, int rm, int rn)
+                      int nb, int kind, int rm, int rn)
 {
     switch (rm * 4 + rn) {
     TILE_CASE(1, 1) TILE_CASE(1, 2) TILE_CASE(1, 3)
@@ -110,14 +118,14 @@ TILE_FN void QG_NAME(tile_any)(float *out, size_t ldo, const char *w, size_t rb,
 }
 
 TILE_FN void QG_NAME(qgemm_rows)(float *out, size_t ldo, const void *w, size_t row_bytes, long r0,
-                        long r1, const blk_q8_act *act, int nb, int B, int q4)
+                        long r1, const blk_q8_act *act, int nb, int B, int kind)
 {
     for (long r = r0; r < r1; r += QG_RM) {
         int rm = r1 - r < QG_RM ? (int)(r1 - r) : QG_RM;
         const char *wr = (const char *)w + (size_t)r * row_bytes;
         for (int b = 0; b < B; b += QG_RN) {
             int rn = B - b < QG_RN ? B - b : QG_RN;
-            QG_NAME(tile_any)(out + (size_t)b * ldo + r, ldo, wr, row_bytes, act + (size_t)b * nb, nb, q4,
+            QG_NAME(tile_any)(out + (size_t)b * ldo + r, ldo, wr, row_bytes, act + (size_t)b * nb, nb, kind,
                      rm, rn);
         }
     }
@@ -126,13 +134,19 @@ TILE_FN void QG_NAME(qgemm_rows)(float *out, size_t ldo, const void *w, size_t r
 QG_FN static void QG_NAME(qgemm_q8_0)(float *out, size_t ldo, const void *w, size_t row_bytes,
                                     long r0, long r1, const blk_q8_act *act, int nb, int B)
 {
-    QG_NAME(qgemm_rows)(out, ldo, w, row_bytes, r0, r1, act, nb, B, 0);
+    QG_NAME(qgemm_rows)(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q8_0);
 }
 
 QG_FN static void QG_NAME(qgemm_q4_0)(float *out, size_t ldo, const void *w, size_t row_bytes,
                                     long r0, long r1, const blk_q8_act *act, int nb, int B)
 {
-    QG_NAME(qgemm_rows)(out, ldo, w, row_bytes, r0, r1, act, nb, B, 1);
+    QG_NAME(qgemm_rows)(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q4_0);
+}
+
+QG_FN static void QG_NAME(qgemm_q5_0)(float *out, size_t ldo, const void *w, size_t row_bytes,
+                                    long r0, long r1, const blk_q8_act *act, int nb, int B)
+{
+    QG_NAME(qgemm_rows)(out, ldo, w, row_bytes, r0, r1, act, nb, B, QW_Q5_0);
 }
 
 #undef QG_RM

@@ -3,7 +3,7 @@
  *
  * Layouts and dequantization formulas follow ggml-quants.c (llama.cpp
  * c392e509), so a tensor written by llama-quantize reads back to the same
- * floats.  The quantizers for Q8_0 and Q4_0 are ggml's reference ones; the
+ * floats.  The quantizers for Q8_0, Q4_0 and Q5_0 are ggml's reference ones; the
  * Q4_K and Q6_K quantizers are simple min/max ones (ggml searches for better
  * scales): enough for synthetic benchmark models and round-trip tests, not
  * for shipping quality.  The AVX2 kernels are compiled with target
@@ -23,6 +23,7 @@
 
 _Static_assert(sizeof(blk_q8_0) == 34, "block_q8_0 layout");
 _Static_assert(sizeof(blk_q4_0) == 18, "block_q4_0 layout");
+_Static_assert(sizeof(blk_q5_0) == 22, "block_q5_0 layout");
 _Static_assert(sizeof(blk_q4_K) == 144, "block_q4_K layout");
 _Static_assert(sizeof(blk_q6_K) == 210, "block_q6_K layout");
 _Static_assert(sizeof(blk_q8_K) == 356, "block_q8_K layout and dsums");
@@ -87,7 +88,7 @@ int quant_supported(ggml_type t)
 {
     switch (t) {
     case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: case GGML_TYPE_Q8_0:
-    case GGML_TYPE_Q4_0: case GGML_TYPE_Q4_K: case GGML_TYPE_Q6_K:
+    case GGML_TYPE_Q4_0: case GGML_TYPE_Q5_0: case GGML_TYPE_Q4_K: case GGML_TYPE_Q6_K:
         return 1;
     default:
         return 0;
@@ -96,7 +97,7 @@ int quant_supported(ggml_type t)
 
 int quant_wants_q8(ggml_type t)
 {
-    return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_Q4_0;
+    return t == GGML_TYPE_Q8_0 || t == GGML_TYPE_Q4_0 || t == GGML_TYPE_Q5_0;
 }
 
 int quant_wants_q8_K(ggml_type t)
@@ -191,6 +192,21 @@ void quant_dequant_row(float *dst, const void *src, ggml_type t, int64_t n)
         }
         return;
     }
+    case GGML_TYPE_Q5_0: {
+        const blk_q5_0 *b = src;
+        for (int64_t i = 0; i < n / QK; i++) {
+            float d = fp16_to_f32(b[i].d);
+            uint32_t qh = (uint32_t)b[i].qh[0] | (uint32_t)b[i].qh[1] << 8 |
+                          (uint32_t)b[i].qh[2] << 16 | (uint32_t)b[i].qh[3] << 24;
+            for (int j = 0; j < QK / 2; j++) {
+                int lo = (b[i].qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
+                int hi = (b[i].qs[j] >> 4) | (int)((qh >> (j + QK / 2)) & 1) << 4;
+                dst[i * QK + j] = d * (lo - 16);
+                dst[i * QK + j + QK / 2] = d * (hi - 16);
+            }
+        }
+        return;
+    }
     case GGML_TYPE_Q4_K:
         for (int64_t i = 0; i < n / QK_K; i++)
             dequant_q4_K_block(dst + i * QK_K, (const blk_q4_K *)src + i);
@@ -237,6 +253,32 @@ static void quantize_q4_0(blk_q4_0 *y, const float *x, int64_t n)
             b = b > 15 ? 15 : b;
             y[i].qs[j] = (uint8_t)(a | (b << 4));
         }
+    }
+}
+
+/* ggml's quantize_row_q5_0_ref: the signed value of largest magnitude
+ * maps to -16, the rest round to nearest (+16.5 then truncate), capped at 31 */
+static void quantize_q5_0(blk_q5_0 *y, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n / QK; i++, x += QK) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < QK; j++)
+            if (fabsf(x[j]) > amax) {
+                amax = fabsf(x[j]);
+                max = x[j];
+            }
+        float d = max / -16, id = d ? 1 / d : 0;
+        y[i].d = f32_to_fp16(d);
+        uint32_t qh = 0;
+        for (int j = 0; j < QK / 2; j++) {
+            int a = (int)(x[j] * id + 16.5f), b = (int)(x[j + QK / 2] * id + 16.5f);
+            a = a > 31 ? 31 : a;
+            b = b > 31 ? 31 : b;
+            y[i].qs[j] = (uint8_t)((a & 0xF) | (b & 0xF) << 4);
+            qh |= (uint32_t)(a >> 4) << j | (uint32_t)(b >> 4) << (j + QK / 2);
+        }
+        for (int j = 0; j < 4; j++)
+            y[i].qh[j] = (uint8_t)(qh >> (8 * j));
     }
 }
 
@@ -336,6 +378,7 @@ void quant_quantize_row(void *dst, const float *src, ggml_type t, int64_t n)
         return;
     case GGML_TYPE_Q8_0: quantize_q8_0(dst, src, n); return;
     case GGML_TYPE_Q4_0: quantize_q4_0(dst, src, n); return;
+    case GGML_TYPE_Q5_0: quantize_q5_0(dst, src, n); return;
     case GGML_TYPE_Q4_K: quantize_q4_K(dst, src, n); return;
     case GGML_TYPE_Q6_K: quantize_q6_K(dst, src, n); return;
     default:

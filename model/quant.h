@@ -1,12 +1,12 @@
 /*
  * quant.h -- tensor element formats: half/bfloat conversion, the ggml block
- * layouts (Q8_0, Q4_0, Q4_K, Q6_K), dequantization, quantization and the row
- * dot products the CPU matmul is built from.
+ * layouts (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), dequantization, quantization and
+ * the row dot products the CPU matmul is built from.
  *
  * Every dot product has a plain-loop reference (quant_dot_ref) beside the
  * AVX2/FMA/F16C version (quant_dot_fast picks it at run time with
  * __builtin_cpu_supports, else falls back to the reference); tests compare
- * the two.  Weights of type Q8_0 and Q4_0 are multiplied by activations
+ * the two.  Weights of type Q8_0, Q4_0 and Q5_0 are multiplied by activations
  * quantized to our own Q8 block (quant_act_q8: the scale is rounded to half
  * precision like ggml's, but kept as a float so the kernels need not convert
  * it) in model/qgemm.h, not here; all other types are dotted against plain
@@ -19,11 +19,14 @@
 
 #include <stdint.h>
 
-#define QK 32    /* elements per Q8_0 / Q4_0 block */
+#define QK 32    /* elements per Q8_0 / Q4_0 / Q5_0 block */
 #define QK_K 256 /* elements per K-quant super-block */
 
 typedef struct blk_q8_0 { uint16_t d; int8_t qs[QK]; } blk_q8_0;        /* 34 bytes */
 typedef struct blk_q4_0 { uint16_t d; uint8_t qs[QK / 2]; } blk_q4_0;   /* 18 bytes */
+/* Q5_0: the low 4 bits as in Q4_0, bit j of qh (little-endian) the fifth
+ * bit of element j; value = (low | high << 4) - 16 */
+typedef struct blk_q5_0 { uint16_t d; uint8_t qh[4]; uint8_t qs[QK / 2]; } blk_q5_0; /* 22 bytes */
 typedef struct blk_q4_K {
     uint16_t d, dmin;
     uint8_t scales[12]; /* 8 six-bit scales and 8 six-bit mins, packed */

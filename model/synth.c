@@ -75,21 +75,22 @@ static int use_more_bits(int layer, int n_layers)
 }
 
 /* The type of a 2-D tensor with cols columns.  Plain: p->type, except the
- * Q4_0 embedding (Q8_0).  Q4_K_M, as llama-quantize writes it for a model
+ * Q4_0 or Q5_0 embedding (Q8_0: llama-quantize's output type falls back
+ * to it at these widths).  Q4_K_M, as llama-quantize writes it for a model
  * with tied embeddings: the embedding (which is also the output) Q6_K,
  * attn_v and ffn_down Q6_K in use_more_bits layers, everything else Q4_K;
- * where cols is not a multiple of 256, Q6_K falls back to Q8_0 as there,
- * and Q4_K to Q4_0 where llama-quantize writes Q5_0, a type this engine
- * does not read (Q4_0 is the nearest it does: 4.5 bits a weight to 5.5).
- * Qwen2.5-0.5B (dim 896) is such a model: only its ffn_down is K-quant. */
+ * where cols is not a multiple of 256, Q6_K falls back to Q8_0 and Q4_K
+ * to Q5_0, as there.  Qwen2.5-0.5B (dim 896) is such a model: only its
+ * ffn_down is K-quant. */
 static ggml_type tensor_type(const synth_params *p, synth_role role, int layer, int cols)
 {
     if (!p->q4_k_m)
-        return role == ROLE_EMBD && p->type == GGML_TYPE_Q4_0 ? GGML_TYPE_Q8_0 : p->type;
+        return role == ROLE_EMBD && (p->type == GGML_TYPE_Q4_0 || p->type == GGML_TYPE_Q5_0)
+                   ? GGML_TYPE_Q8_0 : p->type;
     int six = role == ROLE_EMBD ||
               ((role == ROLE_ATTN_V || role == ROLE_FFN_DOWN) && use_more_bits(layer, p->n_layers));
     if (cols % QK_K)
-        return six ? GGML_TYPE_Q8_0 : GGML_TYPE_Q4_0;
+        return six ? GGML_TYPE_Q8_0 : GGML_TYPE_Q5_0;
     return six ? GGML_TYPE_Q6_K : GGML_TYPE_Q4_K;
 }
 

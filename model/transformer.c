@@ -113,7 +113,7 @@ static as_err tensor_get(const gguf_tensor **out, const gguf_file *g, const char
                        (unsigned long long)t->ne[3], ne0, ne1);
     if (!quant_supported(t->type))
         return as_fail(AS_ERR_UNSUPPORTED, "'%s': tensor '%s' has type %s (supported: F32, "
-                       "F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)", g->path, name,
+                       "F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K)", g->path, name,
                        ggml_type_name(t->type));
     return AS_OK;
 }

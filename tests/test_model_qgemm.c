@@ -74,6 +74,13 @@ static void test_ref_by_hand(void **st)
         x.qs[j] = (int8_t)(j < 16 ? 3 : -4);
     qgemm_ref(GGML_TYPE_Q4_0)(&out, 1, &w4, sizeof w4, 0, 1, &x, 1, 1);
     assert_true(out == 136.0f);
+    /* Q5_0: the same nibbles, qh 0x0000FFFF sets the fifth bit of elements
+     * 0..15 only: 15 | 16 = 31 -> +15 (0..15), 9 -> -7 (16..31); against the
+     * same activation: 16 * 45 + 16 * 28 = 1168, times 2 * 0.25 */
+    blk_q5_0 w5 = {.d = 0x4000, .qh = {0xFF, 0xFF, 0, 0}};
+    memset(w5.qs, 0x9F, sizeof w5.qs);
+    qgemm_ref(GGML_TYPE_Q5_0)(&out, 1, &w5, sizeof w5, 0, 1, &x, 1, 1);
+    assert_true(out == 584.0f);
     assert_null(qgemm_ref(GGML_TYPE_F32));
     assert_null(qgemm_fast(GGML_TYPE_F16));
 }
@@ -131,8 +138,8 @@ static void operands_free(operands *o)
 static void test_ref_vs_double(void **st)
 {
     (void)st;
-    static const ggml_type types[2] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0};
-    for (int ti = 0; ti < 2; ti++) {
+    static const ggml_type types[3] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0};
+    for (int ti = 0; ti < 3; ti++) {
         operands o;
         operands_make(&o, types[ti], 5, 4864, 3);
         float *out = malloc((size_t)o.B * o.rows * sizeof(float));
@@ -174,7 +181,7 @@ static void test_ref_vs_double(void **st)
 static void test_fast_vs_ref(void **st)
 {
     (void)st;
-    static const ggml_type types[2] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0};
+    static const ggml_type types[3] = {GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0};
     static const int shapes[][3] = { /* rows, cols, B */
         {1, 32, 1}, {3, 64, 2}, {4, 576, 3}, {5, 576, 4}, {13, 1536, 7}, {64, 96, 32}, {7, 896, 5},
         {6, 160, 3},
@@ -186,7 +193,7 @@ static void test_fast_vs_ref(void **st)
     };
     int ran = 0;
     for (int variant = QGEMM_AVX2; variant < QGEMM_N_ISA; variant++)
-    for (int ti = 0; ti < 2; ti++)
+    for (int ti = 0; ti < 3; ti++)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             operands o;
             operands_make(&o, types[ti], shapes[si][0], shapes[si][1], shapes[si][2]);

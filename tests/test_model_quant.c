@@ -172,6 +172,46 @@ static void test_q8_0_block_by_hand(void **st)
         assert_true(fabsf(y[i] - x[i]) <= 0.25f + 1e-6f);
 }
 
+/* A Q5_0 block packed by hand, read with ggml's dequantize_row_q5_0
+ * (llama.cpp c392e509), restated per element: with qh the 32-bit
+ * little-endian word, element j < 16 is d * ((qs[j] & 0xF | bit j of qh
+ * << 4) - 16) and element j + 16 is d * ((qs[j] >> 4 | bit j + 16 << 4) -
+ * 16).  Here d = 0.5, qs[j] = j | (15 - j) << 4, qh = 0xA5A5F00F: elements
+ * 0..3 and 12..15 have the fifth bit, 4..11 not; 16..31 follow 0xA5A5
+ * (bits 16, 18, 21, 23, 24, 26, 29, 31).  Then our quantizer on values
+ * that sit on the grid of d = 1/4: it must give the exact values back, the
+ * largest magnitude (-4) at -16. */
+static void test_q5_0_by_hand(void **st)
+{
+    (void)st;
+    blk_q5_0 b = {.d = 0x3800, .qh = {0x0F, 0xF0, 0xA5, 0xA5}};
+    for (int j = 0; j < 16; j++)
+        b.qs[j] = (uint8_t)(j | (15 - j) << 4);
+    float y[32];
+    quant_dequant_row(y, &b, GGML_TYPE_Q5_0, 32);
+    uint32_t qh = 0xA5A5F00Fu;
+    for (int j = 0; j < 16; j++) {
+        int lo = j + (int)((qh >> j) & 1) * 16 - 16, hi = (15 - j) + (int)((qh >> (j + 16)) & 1) * 16 - 16;
+        if (y[j] != 0.5f * (float)lo || y[j + 16] != 0.5f * (float)hi)
+            fail_msg("Q5_0 element %d / %d: %g / %g, want %g / %g", j, j + 16, y[j], y[j + 16],
+                     0.5f * lo, 0.5f * hi);
+    }
+    assert_true(y[0] == 0.0f);  /* 0 | 16 - 16 */
+    assert_true(y[4] == -6.0f); /* 4 - 16 */
+    assert_true(y[16] == 7.5f); /* 15 | 16 - 16 */
+    assert_true(y[17] == -1.0f); /* 14 - 16 */
+    float x[32];
+    for (int i = 0; i < 32; i++)
+        x[i] = (float)((i * 7) % 32 - 16) / 4; /* -4 .. 3.75 on the 1/4 grid */
+    blk_q5_0 c;
+    quant_quantize_row(&c, x, GGML_TYPE_Q5_0, 32);
+    assert_true(fp16_to_f32(c.d) == 0.25f); /* -4 / -16 */
+    quant_dequant_row(y, &c, GGML_TYPE_Q5_0, 32);
+    for (int i = 0; i < 32; i++)
+        if (y[i] != x[i])
+            fail_msg("Q5_0 round trip element %d: %g -> %g", i, x[i], y[i]);
+}
+
 /* ---- K-quant and BF16 blocks built by hand ------------------------------
  * These check our dequantization against ggml's published formulas rather
  * than against our own quantizer.  The formulas, read from ggml-quants.c
@@ -531,6 +571,7 @@ static void test_kernels_vs_reference(void **st)
     check_type(GGML_TYPE_BF16, 1.0f / 256);
     check_type(GGML_TYPE_Q8_0, 0.5f / 127 + 1e-3f);
     check_type(GGML_TYPE_Q4_0, 1.0f / 8 * 1.01f + 1e-3f);
+    check_type(GGML_TYPE_Q5_0, 1.0f / 16 * 1.01f + 1e-3f); /* the same with 5 bits: -16..15 */
     check_type(GGML_TYPE_Q4_K, 0.1f);
     check_type(GGML_TYPE_Q6_K, 0.04f);
 }
@@ -668,6 +709,7 @@ int main(void)
         cmocka_unit_test(test_scale_round_f16_same_bits),
         cmocka_unit_test(test_attention_kernels),
         cmocka_unit_test(test_q8_0_block_by_hand),
+        cmocka_unit_test(test_q5_0_by_hand),
         cmocka_unit_test(test_q4_K_by_hand),
         cmocka_unit_test(test_q6_K_by_hand),
         cmocka_unit_test(test_bf16_by_hand),

@@ -73,6 +73,7 @@ static void check_paths(model_arch arch, ggml_type t)
 
 static void test_llama_q8_0(void **st) { (void)st; check_paths(MODEL_ARCH_LLAMA, GGML_TYPE_Q8_0); }
 static void test_llama_q4_0(void **st) { (void)st; check_paths(MODEL_ARCH_LLAMA, GGML_TYPE_Q4_0); }
+static void test_qwen2_q5_0(void **st) { (void)st; check_paths(MODEL_ARCH_QWEN2, GGML_TYPE_Q5_0); }
 static void test_qwen2_f32(void **st) { (void)st; check_paths(MODEL_ARCH_QWEN2, GGML_TYPE_F32); }
 static void test_qwen2_bf16(void **st) { (void)st; check_paths(MODEL_ARCH_QWEN2, GGML_TYPE_BF16); }
 static void test_llama_f16(void **st) { (void)st; check_paths(MODEL_ARCH_LLAMA, GGML_TYPE_F16); }
@@ -139,7 +140,7 @@ static float max_diff(const float *a, const float *b, int n)
  * K-quant and the rest falls back.  Types by hand from use_more_bits over 8
  * layers: n/8 = 1, so layers 0 and 7 and those with (l - 1) % 3 == 2, 3 and
  * 6, get Q6_K (Q8_0 when the width is not a multiple of 256) for attn_v and
- * ffn_down; the tied embedding is Q6_K (Q8_0); the rest Q4_K (Q4_0).
+ * ffn_down; the tied embedding is Q6_K (Q8_0); the rest Q4_K (Q5_0).
  * Logits: the fast path (SIMD kernels, 2 threads) against the plain loops,
  * both on Q8_K activations, and against float activations (matmul's
  * float_act, the dequantize + FMA path).  Each Q8_K byte is a float rounded
@@ -168,7 +169,7 @@ static void test_q4_k_m(void **st)
         assert_int_equal(model_open(&m, path), AS_OK);
         int wide = dims[k] % 256 == 0;
         ggml_type six = wide ? GGML_TYPE_Q6_K : GGML_TYPE_Q8_0;
-        ggml_type four = wide ? GGML_TYPE_Q4_K : GGML_TYPE_Q4_0;
+        ggml_type four = wide ? GGML_TYPE_Q4_K : GGML_TYPE_Q5_0; /* llama-quantize's fallback */
         assert_int_equal(gguf_tensor_find(m->file, "token_embd.weight")->type, six);
         for (int l = 0; l < 8; l++) {
             int more = l == 0 || l == 3 || l == 6 || l == 7;
@@ -367,6 +368,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_llama_q8_0),
         cmocka_unit_test(test_llama_q4_0),
+        cmocka_unit_test(test_qwen2_q5_0),
         cmocka_unit_test(test_qwen2_f32),
         cmocka_unit_test(test_qwen2_bf16),
         cmocka_unit_test(test_llama_f16),

@@ -22,7 +22,7 @@ static __host__ __device__ inline int unit_elems(int t)
 {
     switch (t) {
     case GGML_TYPE_F32: case GGML_TYPE_F16: case GGML_TYPE_BF16: return 1;
-    case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: return QK;
+    case GGML_TYPE_Q8_0: case GGML_TYPE_Q4_0: case GGML_TYPE_Q5_0: return QK;
     case GGML_TYPE_Q4_K: case GGML_TYPE_Q6_K: return QK_K;
     default: return 0;
     }
@@ -35,6 +35,7 @@ static __host__ __device__ inline int unit_bytes(int t)
     case GGML_TYPE_F16: case GGML_TYPE_BF16: return 2;
     case GGML_TYPE_Q8_0: return (int)sizeof(blk_q8_0);
     case GGML_TYPE_Q4_0: return (int)sizeof(blk_q4_0);
+    case GGML_TYPE_Q5_0: return (int)sizeof(blk_q5_0);
     case GGML_TYPE_Q4_K: return (int)sizeof(blk_q4_K);
     case GGML_TYPE_Q6_K: return (int)sizeof(blk_q6_K);
     default: return 0;
@@ -91,6 +92,19 @@ static __device__ void dequant_unit(T *y, const uint8_t *x, int t)
         for (int j = 0; j < QK / 2; j++) {
             store(y + j, __fmul_rn(d, (float)((qs[j] & 0xF) - 8)));
             store(y + j + QK / 2, __fmul_rn(d, (float)((qs[j] >> 4) - 8)));
+        }
+        return;
+    }
+    case GGML_TYPE_Q5_0: {
+        float d = half_at(x);
+        uint32_t qh = (uint32_t)x[2] | (uint32_t)x[3] << 8 | (uint32_t)x[4] << 16 |
+                      (uint32_t)x[5] << 24;
+        const uint8_t *qs = x + 6;
+        for (int j = 0; j < QK / 2; j++) {
+            int lo = (qs[j] & 0xF) | (int)((qh >> j) & 1) << 4;
+            int hi = (qs[j] >> 4) | (int)((qh >> (j + QK / 2)) & 1) << 4;
+            store(y + j, __fmul_rn(d, (float)(lo - 16)));
+            store(y + j + QK / 2, __fmul_rn(d, (float)(hi - 16)));
         }
         return;
     }

@@ -75,7 +75,7 @@ static unsigned blocks_for(size_t n)
 typedef struct dmat {
     int rows, cols;
     cudaDataType_t dtype; /* CUDA_R_32F or CUDA_R_16F */
-    int q8_act;           /* Q8_0/Q4_0 in the file: activations go through Q8 */
+    int q8_act;           /* Q8_0/Q4_0/Q5_0 in the file: activations go through Q8 */
     void *data;           /* (rows, cols) on the device */
     int owned;            /* 0 when it aliases the raw embedding */
 } dmat;
@@ -122,7 +122,7 @@ static as_err dmat_load(dmat *d, const qmat *q, const void *raw)
     d->rows = q->rows;
     d->cols = q->cols;
     d->dtype = q->type == GGML_TYPE_F32 || q->type == GGML_TYPE_BF16 ? CUDA_R_32F : CUDA_R_16F;
-    d->q8_act = q->type == GGML_TYPE_Q8_0 || q->type == GGML_TYPE_Q4_0;
+    d->q8_act = q->type == GGML_TYPE_Q8_0 || q->type == GGML_TYPE_Q4_0 || q->type == GGML_TYPE_Q5_0;
     size_t n = (size_t)q->rows * q->cols, bytes = (size_t)q->rows * q->row_bytes;
     if (raw && (q->type == GGML_TYPE_F32 || q->type == GGML_TYPE_F16)) {
         d->data = (void *)raw; /* already in the compute type */
@@ -486,7 +486,7 @@ __global__ void to_half(__half *dst, const float *src, size_t n)
 /* dst (n_blocks * QK halves) = x quantized per block of 32 as quant_act_q8
  * in quant.c (scale amax/127 rounded to half, round half to even), then
  * multiplied back.  d * q needs at most 19 bits, so the half keeps it to
- * 2^-11; the sums then follow the CPU's integer dots of Q8_0/Q4_0 weights
+ * 2^-11; the sums then follow the CPU's integer dots of Q8_0/Q4_0/Q5_0 weights
  * to about 1e-3 of their size, where unquantized activations drift by 1e-2
  * (measured on stories260K-Q8_0: 3.5e-3 against 3.3e-2 on dots of size 10). */
 __global__ void quant_act_q8(__half *dst, const float *x, size_t n_blocks)
