@@ -186,7 +186,11 @@ as_err synth_write(const synth_params *p, const char *path)
         if (p->dim % QK || p->ffn_dim % QK)
             return as_fail(AS_ERR_USAGE, "synth: type Q4_K_M needs dim and ffn to be multiples "
                            "of %d", QK);
-    } else if (!quant_supported(p->type) || p->dim % (int)blk || p->ffn_dim % (int)blk) {
+    } else if (!quant_supported(p->type)) {
+        return as_fail(AS_ERR_USAGE, "synth: type %s is not one this engine runs (F32, F16, "
+                       "BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, or the Q4_K_M mix)",
+                       ggml_type_name(p->type));
+    } else if (p->dim % (int)blk || p->ffn_dim % (int)blk) {
         return as_fail(AS_ERR_USAGE, "synth: type %s needs dim and ffn to be multiples of %zu",
                        ggml_type_name(p->type), blk);
     }
