@@ -1,7 +1,7 @@
 /*
  * matmul.c -- batched matrix multiply over quantized weights (see matmul.h).
  *
- * Three paths: integer tiles for Q8_0 / Q4_0 (qgemm, Q8 activations) and
+ * Three paths: integer tiles for Q8_0 / Q4_0 / Q5_0 (qgemm, Q8 activations) and
  * for Q4_K / Q6_K (qgemm_k, Q8_K activations), and for the other types row
  * dots for small batches or dequantized tiles through sgemm for large ones.
  * All split the weight rows across the pool.  The float paths agree to
@@ -103,8 +103,8 @@ static void mm_gemm(void *arg, long lo, long hi, int thread)
 /* Integer paths: units of a few weight rows, numbered across all the
  * job's matrices so one fork-join covers them and each thread gets an equal
  * share of rows (and so of weight bytes when the types agree).  kq: the
- * matrices are Q4_K / Q6_K and act holds Q8_K blocks, else Q8_0 / Q4_0
- * and Q8 blocks.  A unit is 16 rows for Q8_0 / Q4_0, the height of an AMX
+ * matrices are Q4_K / Q6_K and act holds Q8_K blocks, else Q8_0 / Q4_0 / Q5_0
+ * and Q8 blocks.  A unit is 16 rows for those, the height of an AMX
  * tile (qgemm_amx.c), so a slice is whole tiles but for a matrix's last
  * rows, and 4 (the K-quant tile's multiple) for Q4_K / Q6_K. */
 #define QGEMM_UNIT_Q8 16

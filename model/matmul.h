@@ -2,7 +2,7 @@
  * matmul.h -- out = x . W^T for a weight matrix in any supported tensor type,
  * on the CPU, for a batch of activation rows.
  *
- * Q8_0 and Q4_0 weights (the types models are run in) take the integer
+ * Q8_0, Q4_0 and Q5_0 weights (the types models are run in) take the integer
  * path for every batch size: the activations are quantized to Q8 blocks
  * once, then model/qgemm.h multiplies tiles of weight rows by tiles of
  * activation rows, so decode (B = 1) streams the weights once and prefill

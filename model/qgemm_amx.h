@@ -1,5 +1,5 @@
 /*
- * qgemm_amx.h -- the Q8_0 / Q4_0 x Q8 product of qgemm.h on Intel AMX tiles
+ * qgemm_amx.h -- the Q8_0 / Q4_0 / Q5_0 x Q8 product of qgemm.h on Intel AMX tiles
  * (AMX-INT8: Sapphire Rapids and later Xeons), for prefill and batched
  * decode.  Same contract as qgemm_fn; qgemm.c picks it as the variant
  * QGEMM_AMX when the CPU has it and Linux grants the process the tile
