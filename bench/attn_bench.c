@@ -13,23 +13,12 @@
 #include "model/quant.h"
 #include "model/vecmath.h"
 
+#include "bench/cpu_time.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 enum { LEN = 300, STRIDE = 96, INNER = 2000, MAXREPS = 51 };
 

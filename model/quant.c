@@ -235,17 +235,25 @@ static void quantize_q8_0(blk_q8_0 *y, const float *x, int64_t n)
     }
 }
 
+/* The block's value of largest magnitude, with its sign (the first of
+ * equal magnitudes), which ggml's Q4_0 and Q5_0 quantizers map to the most
+ * negative level. */
+static float block_signed_max(const float *x)
+{
+    float amax = 0, max = 0;
+    for (int j = 0; j < QK; j++)
+        if (fabsf(x[j]) > amax) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    return max;
+}
+
 static void quantize_q4_0(blk_q4_0 *y, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n / QK; i++, x += QK) {
         /* ggml: the signed value of largest magnitude maps to -8 */
-        float amax = 0, max = 0;
-        for (int j = 0; j < QK; j++)
-            if (fabsf(x[j]) > amax) {
-                amax = fabsf(x[j]);
-                max = x[j];
-            }
-        float d = max / -8, id = d ? 1 / d : 0;
+        float d = block_signed_max(x) / -8, id = d ? 1 / d : 0;
         y[i].d = f32_to_fp16(d);
         for (int j = 0; j < QK / 2; j++) {
             int a = (int)(x[j] * id + 8.5f), b = (int)(x[j + QK / 2] * id + 8.5f);
@@ -261,13 +269,7 @@ static void quantize_q4_0(blk_q4_0 *y, const float *x, int64_t n)
 static void quantize_q5_0(blk_q5_0 *y, const float *x, int64_t n)
 {
     for (int64_t i = 0; i < n / QK; i++, x += QK) {
-        float amax = 0, max = 0;
-        for (int j = 0; j < QK; j++)
-            if (fabsf(x[j]) > amax) {
-                amax = fabsf(x[j]);
-                max = x[j];
-            }
-        float d = max / -16, id = d ? 1 / d : 0;
+        float d = block_signed_max(x) / -16, id = d ? 1 / d : 0;
         y[i].d = f32_to_fp16(d);
         uint32_t qh = 0;
         for (int j = 0; j < QK / 2; j++) {
