@@ -89,7 +89,7 @@ int main(int argc, char **argv)
                     x[i] = frand();
                 for (int b = 0; b < B; b++)
                     quant_act_q8_K(act + (size_t)b * nb, x + (size_t)b * cols, cols);
-                qmat wm = {t, rows, cols, rb, w};
+                qmat wm = {t, rows, cols, rb, w, NULL, 0};
                 qgemm_k_fn fn[QGEMM_N_ISA] = {0};
                 for (int v = QGEMM_AVX2; v < QGEMM_N_ISA; v++)
                     fn[v] = qgemm_k_isa_fn(t, (qgemm_isa)v);

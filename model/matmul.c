@@ -3,13 +3,15 @@
  *
  * Three paths: integer tiles for Q8_0 / Q4_0 / Q5_0 (qgemm, Q8 activations) and
  * for Q4_K / Q6_K (qgemm_k, Q8_K activations), and for the other types row
- * dots for small batches or dequantized tiles through sgemm for large ones.
- * All split the weight rows across the pool.  The float paths agree to
+ * dots for small batches or dequantized tiles through sgemm for large ones,
+ * except that small F32 matrices the model packed at load go to gemm_f32.h
+ * at every batch size.  All split the weight rows across the pool.  The float paths agree to
  * float rounding; the integer paths compute what llama.cpp's CPU backend
  * computes (quantized activations, int32 block dots).
  */
 #include "model/matmul.h"
 
+#include "model/gemm_f32.h"
 #include "model/qgemm.h"
 #include "model/qgemm_k.h"
 
@@ -78,6 +80,12 @@ static void mm_gemm(void *arg, long lo, long hi, int thread)
     mm_job *j = arg;
     const qmat *w = j->w;
     float *tile = j->m->tiles + (size_t)thread * MATMUL_TILE * (size_t)j->m->max_cols;
+    if (w->packed) { /* small F32: the packed copy, no per-call packing */
+        long r0 = lo * MATMUL_TILE, r1 = hi * MATMUL_TILE < w->rows ? hi * MATMUL_TILE : w->rows;
+        gemm_f32_rows(j->out, (size_t)w->rows, j->x, j->B, w->cols, w->packed, w->packed_ld,
+                      (int)r0, (int)r1);
+        return;
+    }
     if (w->type == GGML_TYPE_F32) {
         /* nothing to dequantize: one call for the whole slice, so sgemm
          * packs the activations once, not once per tile (which was 20 % of
@@ -219,7 +227,7 @@ void matmul(float *out, const float *x, const qmat *w, int B, matmul_ctx *m)
         return;
     }
     mm_job j = {.out = out, .x = x, .w = w, .B = B, .m = m};
-    if (!m->use_ref && B >= MATMUL_GEMM_MIN) {
+    if (!m->use_ref && (B >= MATMUL_GEMM_MIN || w->packed)) {
         long n_tiles = (w->rows + MATMUL_TILE - 1) / MATMUL_TILE;
         pool_run_work(m->pool, mm_gemm, &j, n_tiles, (double)w->rows * w->cols * B);
         return;

@@ -11,7 +11,9 @@
  * model/qgemm_k.h, unless float_act asks for float activations.  Other types
  * go row by row through the quant.h dot kernels for small batches and,
  * from MATMUL_GEMM_MIN rows, through OpenBLAS sgemm on tiles of weight rows
- * dequantized to floats in per-thread scratch.  Work is split across the
+ * dequantized to floats in per-thread scratch; an F32 matrix with a packed
+ * copy (qmat.packed, small models: gemm_f32.h) uses that at every batch
+ * size instead.  Work is split across the
  * pool by weight rows, so each thread reads a disjoint part of the matrix;
  * OpenBLAS itself is kept single-threaded (matmul_init) so its threads do
  * not fight ours on a small machine.  matmul_n runs several matrices that
@@ -34,6 +36,9 @@ typedef struct qmat {
     int rows, cols;        /* rows = output features, cols = input features */
     size_t row_bytes;
     const void *data;      /* (rows, row_bytes) inside the GGUF mapping */
+    const float *packed;   /* F32 only, or NULL: (cols, packed_ld) k-major copy for
+                            * gemm_f32.h, owned by the model */
+    int packed_ld;
 } qmat;
 
 typedef struct matmul_ctx {

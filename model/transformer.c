@@ -12,6 +12,7 @@
  */
 #include "model/transformer.h"
 #include "model/backend_cuda.h"
+#include "model/gemm_f32.h"
 #include "model/quant.h"
 #include "model/vecmath.h"
 
@@ -212,6 +213,48 @@ static as_err weights_read(model *m)
     return e;
 }
 
+/* The k-major copies of the F32 matrices small enough for gemm_f32.h, in
+ * one arena (m->packed), where this CPU runs that kernel and the copies
+ * fit in GEMM_F32_MAX_TOTAL.  Two passes over the matrices: sizes with
+ * arena NULL, then the copies.  Without the memory the model runs on row
+ * dots and sgemm as before. */
+static size_t weights_pack_pass(model *m, float *arena)
+{
+    size_t total = 0;
+    for (int l = 0; l <= m->c.n_layers; l++) {
+        layer_weights *L = l < m->c.n_layers ? &m->w.layers[l] : NULL;
+        qmat *mats[7] = {&m->w.output};
+        int n = 1;
+        if (L) {
+            qmat *per[7] = {&L->wq, &L->wk, &L->wv, &L->wo, &L->w_gate, &L->w_up, &L->w_down};
+            memcpy(mats, per, sizeof per);
+            n = 7;
+        }
+        for (int i = 0; i < n; i++) {
+            qmat *q = mats[i];
+            if (q->type != GGML_TYPE_F32 || (long)q->rows * q->cols > GEMM_F32_MAX_ELEMS)
+                continue;
+            if (arena) {
+                gemm_f32_pack(arena + total, q->data, q->rows, q->cols);
+                q->packed = arena + total;
+                q->packed_ld = gemm_f32_ld(q->rows);
+            }
+            total += gemm_f32_packed_floats(q->rows, q->cols);
+        }
+    }
+    return total;
+}
+
+static void weights_pack(model *m)
+{
+    size_t total = gemm_f32_usable() ? weights_pack_pass(m, NULL) : 0;
+    if (total == 0 || total > GEMM_F32_MAX_TOTAL)
+        return;
+    m->packed = aligned_alloc(64, (total * sizeof(float) + 63) / 64 * 64);
+    if (m->packed)
+        weights_pack_pass(m, m->packed);
+}
+
 as_err model_open(model **out, const char *path)
 {
     *out = NULL;
@@ -238,6 +281,7 @@ as_err model_open(model **out, const char *path)
         model_close(m);
         return e;
     }
+    weights_pack(m);
     matmul_init();
     *out = m;
     return AS_OK;
@@ -249,6 +293,7 @@ void model_close(model *m)
         return;
     gguf_close(m->file);
     free(m->params);
+    free(m->packed);
     free(m->w.layers);
     free(m->chat_template);
     free(m->name);

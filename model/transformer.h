@@ -64,6 +64,8 @@ typedef struct model {
     model_weights w;
     gguf_file *file;     /* owns the mapping the qmats point into */
     float *params;       /* one arena for the norm and bias vectors */
+    float *packed;       /* one arena for the k-major copies of small F32 matrices
+                          * (qmat.packed; gemm_f32.h), or NULL */
     char *chat_template; /* tokenizer.chat_template or NULL; heap */
     char *name;          /* general.name or the file name; heap */
 } model;

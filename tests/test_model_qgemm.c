@@ -244,7 +244,7 @@ static void test_matmul_n_threads(void **st)
     const qmat *wp[3];
     float *got[3], *want[3];
     for (int i = 0; i < 3; i++) {
-        w[i] = (qmat){o[i].t, rows[i], COLS, o[i].row_bytes, o[i].w};
+        w[i] = (qmat){o[i].t, rows[i], COLS, o[i].row_bytes, o[i].w, NULL, 0};
         wp[i] = &w[i];
         got[i] = malloc((size_t)B * rows[i] * sizeof(float));
         want[i] = malloc((size_t)B * rows[i] * sizeof(float));
